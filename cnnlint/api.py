@@ -1,0 +1,85 @@
+"""`cnnlint.check`: lint one model, with a sample batch and a plan given the way `model.fit` takes them."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cnnlint import config as config_mod
+from cnnlint import engine
+from cnnlint.errors import UsageError
+from cnnlint.result import Report
+
+
+def _config(config) -> config_mod.Config:
+    if config is None:
+        return config_mod.load()
+    if isinstance(config, config_mod.Config):
+        return config
+    if isinstance(config, dict):
+        return config_mod.from_dict(config, source="config")
+    if isinstance(config, (str, Path)):
+        return config_mod.load(config)
+    raise UsageError(f"config must be a Config, a dict or a path, not {type(config).__name__}")
+
+
+def _first(value):
+    if isinstance(value, dict):
+        return next(iter(value.values()), None)
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    return value
+
+
+def validate_sample(x, y) -> None:
+    """One-line errors for data that cannot be a batch at all (shape problems that can are findings)."""
+    x0, y0 = _first(x), _first(y)
+    if x0 is None:
+        return
+    x0 = np.asarray(x0)
+    if x0.ndim < 2:
+        raise UsageError(f"x has shape {x0.shape}: expected a batch of samples with the sample axis first "
+                         f"(rank >= 2), got rank {x0.ndim}")
+    if y0 is not None and np.ndim(y0) >= 1 and len(y0) != len(x0):
+        raise UsageError(f"x has {len(x0)} samples but y has {len(y0)}")
+
+
+def _is_keras_model(model) -> bool:
+    import keras
+
+    return isinstance(model, keras.Model)
+
+
+def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_split=0.0, samples=None,
+          probe=False, select=None, ignore=None, extend_select=None, config=None, fail_on=None,
+          extra_rules=(), target=None) -> Report:
+    """Lint `model` with an optional sample batch and the training plan, as `model.fit` takes them.
+
+    `x` may be arrays, a tf.data.Dataset, a keras.utils.PyDataset, a Keras image iterator or a
+    generator. `extra_rules` are additional Rule classes to run (for testing your own rules).
+    """
+    from cnnlint.data import Sample, sample_from
+    from cnnlint.facts.extract import extract
+
+    started = time.perf_counter()
+    if not _is_keras_model(model):
+        raise UsageError(f"expected a keras.Model, got {type(model).__name__}")
+    cfg = _config(config)
+    sample = Sample(None)
+    if isinstance(x, Sample):
+        sample = x
+    elif x is not None:
+        rank = len(model.inputs[0].shape) - 1 if getattr(model, "inputs", None) else None
+        sample = sample_from(x, y, sample_rank=rank)
+    validate_sample(sample.x, sample.y)
+    name = target or model.name
+    facts = extract(name, model, sample.x, sample.y, source=sample.source, augmentation=sample.augmentation,
+                    sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,
+                    validation_split=validation_split,
+                    samples=samples if samples is not None else sample.samples, probe_requested=probe)
+    rules = engine.select(cfg, select=select, extend_select=extend_select, ignore=ignore, probe=probe)
+    rules += [cls() for cls in extra_rules]
+    findings, skipped = engine.run(facts, rules, cfg)
+    return Report(target=name, findings=findings, skipped=skipped, duration=time.perf_counter() - started,
+                  fail_on=fail_on or cfg.fail_on)

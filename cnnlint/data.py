@@ -1,0 +1,146 @@
+"""Turn whatever `fit` accepts (arrays, tf.data.Dataset, PyDataset, Keras image iterators, generators)
+into a sample batch of numpy arrays, and read `--data` sources: .npz, file.py:fn, image folders."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cnnlint.errors import UsageError
+from cnnlint.facts.extract import one_line
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+MAX_FOLDER_IMAGES = 256
+UNBATCHED_TAKE = 32
+GENERATOR_KEYS = ("rotation_range", "width_shift_range", "height_shift_range", "shear_range", "zoom_range",
+                  "horizontal_flip", "vertical_flip", "brightness_range", "channel_shift_range", "rescale",
+                  "featurewise_center", "samplewise_center", "featurewise_std_normalization")
+
+
+@dataclass
+class Sample:
+    x: object
+    y: object = None
+    source: str = "arrays"
+    augmentation: dict = field(default_factory=dict)
+    samples: int | None = None  # dataset size when the source knows it
+    data: object = None  # the original dataset/generator, for the probe's input-pipeline timing
+    sample_shapes: tuple = ()  # distinct image sizes found in a folder, when they differ
+
+
+def _is_array_like(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_is_array_like(v) or np.isscalar(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_array_like(v) for v in value.values())
+    return hasattr(value, "__array__") and hasattr(value, "shape")
+
+
+def _split(element):
+    if isinstance(element, (tuple, list)) and len(element) in (2, 3) and not _all_scalar(element):
+        return element[0], element[1]
+    return element, None
+
+
+def _all_scalar(element):
+    return all(np.isscalar(v) for v in element)
+
+
+def _to_numpy(value):
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]):
+        return [_to_numpy(v) for v in value]
+    return np.asarray(value)
+
+
+def _generator_settings(obj) -> dict:
+    gen = getattr(obj, "image_data_generator", None)
+    if gen is None:
+        return {}
+    settings = {}
+    for key in GENERATOR_KEYS:
+        value = getattr(gen, key, None)
+        if value is None:
+            continue
+        settings[key] = [float(v) for v in value] if isinstance(value, (list, tuple, np.ndarray)) else value
+    return settings
+
+
+def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
+    """A sample batch from anything `model.fit(x, y)` takes."""
+    if _is_array_like(obj):
+        return Sample(_to_numpy(obj), _to_numpy(y), "arrays")
+    cardinality = None
+    source = "generator"
+    try:
+        import tensorflow as tf
+
+        if isinstance(obj, tf.data.Dataset):
+            source = "dataset"
+            element = next(iter(obj.take(1)))
+            x0, _ = _split(element)
+            first = x0[0] if isinstance(x0, (list, tuple)) else x0
+            if sample_rank is not None and len(first.shape) == sample_rank:
+                element = next(iter(obj.take(UNBATCHED_TAKE).batch(UNBATCHED_TAKE)))
+            card = int(obj.cardinality())
+            cardinality = card if card > 0 else None
+        elif hasattr(obj, "__getitem__") and hasattr(obj, "__len__"):  # PyDataset, Keras image iterators
+            element = obj[0]
+        elif hasattr(obj, "__next__"):
+            element = next(obj)
+        else:
+            raise UsageError(f"cannot read a sample batch from a {type(obj).__name__}")
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot read a batch from the data: {one_line(exc)}") from None
+    x, y = _split(element)
+    if cardinality is None and hasattr(obj, "n") and isinstance(getattr(obj, "n"), int):
+        cardinality = obj.n  # Keras image iterators know their dataset size
+    return Sample(_to_numpy(x), _to_numpy(y), source, _generator_settings(obj), cardinality, obj)
+
+
+def load_npz(path: Path) -> Sample:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "x" not in archive.files:
+                raise UsageError(f"{path}: no array named 'x' (found: {', '.join(archive.files) or 'none'})")
+            return Sample(archive["x"], archive["y"] if "y" in archive.files else None, "npz")
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot read {path}: {one_line(exc)}") from None
+
+
+def load_folder(path: Path) -> Sample:
+    """Images from class subfolders, at their own size (never resized); labels are class indices."""
+    import tensorflow as tf
+
+    classes = sorted(p for p in path.iterdir() if p.is_dir())
+    if not classes:
+        raise UsageError(f"{path}: expected one subfolder per class, found none")
+    files = [(i, f) for i, folder in enumerate(classes) for f in sorted(folder.iterdir())
+             if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
+        raise UsageError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its class subfolders")
+    step = max(1, len(files) // MAX_FOLDER_IMAGES)
+    picked = files[::step][:MAX_FOLDER_IMAGES]
+    images, labels = [], []
+    for label, file in picked:
+        try:
+            images.append(tf.io.decode_image(tf.io.read_file(str(file)), expand_animations=False).numpy())
+        except Exception as exc:  # noqa: BLE001
+            raise UsageError(f"cannot decode image {file}: {one_line(exc)}") from None
+        labels.append(label)
+    shapes = sorted({img.shape for img in images})
+    common = max(shapes, key=lambda s: sum(img.shape == s for img in images))
+    keep = [i for i, img in enumerate(images) if img.shape == common]
+    x = np.stack([images[i] for i in keep])
+    y = np.asarray([labels[i] for i in keep])
+    return Sample(x, y, "directory", samples=len(files), sample_shapes=tuple(shapes) if len(shapes) > 1 else ())

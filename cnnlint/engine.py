@@ -1,0 +1,89 @@
+"""Select rules, run each on the facts, and turn the results into findings.
+
+A rule that raises becomes a CNN901 finding and the run goes on. Severity overrides, per-layer
+ignores and unused-suppression reports (CNN903) are applied here, once, for every entry point.
+"""
+from __future__ import annotations
+
+import fnmatch
+
+from cnnlint import registry
+from cnnlint.config import Config
+from cnnlint.facts.extract import one_line
+from cnnlint.finding import Finding, severity_rank
+
+ENGINE_CODES = {"CNN901", "CNN903"}  # emitted by the engine itself, never skipped for missing facts
+
+
+def select(config: Config, *, select=None, extend_select=None, ignore=None, probe: bool = True) -> list:
+    """Rule instances to run: CLI/API arguments override the config's select, and add to its lists."""
+    rules = registry.all_rules()
+    chosen = registry.resolve_all(select if select is not None else (config.select or ["ALL"]))
+    chosen |= registry.resolve_all([*config.extend_select, *(extend_select or [])])
+    chosen -= registry.resolve_all([*config.ignore, *(ignore or [])])
+    picked = [rules[code](config.options.get(code)) for code in rules if code in chosen]
+    return [rule for rule in picked if probe or rule.phase != "probe"]
+
+
+def _crash(rule, exc: BaseException) -> Finding:
+    crashed = registry.all_rules()["CNN901"]()
+    return crashed.finding(f"rule {rule.code} {rule.name} crashed: {one_line(exc)}",
+                           fix="report this bug; the other rules still ran")
+
+
+def _unused(text: str) -> Finding:
+    return registry.all_rules()["CNN903"]().finding(text, fix="remove it from [tool.cnnlint]")
+
+
+def run(facts, rules: list, config: Config) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """Findings, sorted most severe first, and (code, reason) for each rule that was skipped."""
+    findings: list[Finding] = []
+    skipped: list[tuple[str, str]] = []
+    for rule in rules:
+        missing = [need for need in rule.needs if getattr(facts, need) is None]
+        if missing and rule.code not in ENGINE_CODES:
+            skipped.append((rule.code, "needs " + " and ".join(_NEED_WORDS.get(m, m) for m in missing)))
+            continue
+        try:
+            findings.extend(rule.check(facts))
+        except Exception as exc:  # noqa: BLE001 - a crashing rule must not stop the run
+            findings.append(_crash(rule, exc))
+    findings = _apply_overrides(findings, facts, config, run_codes={r.code for r in rules})
+    findings = [f.with_(severity=config.severities.get(f.code, f.severity), target=facts.target) for f in findings]
+    order = {lay.path: lay.index for lay in facts.model.layers} if facts.model else {}
+    findings.sort(key=lambda f: (-severity_rank(f.severity), f.code, order.get(f.layer, -1)))
+    return findings, skipped
+
+
+_NEED_WORDS = {"batch": "a sample batch (--data)", "plan": "the training plan", "probe": "the probe fit",
+               "model": "a built model", "compile": "compile settings"}
+
+
+def _apply_overrides(findings, facts, config: Config, run_codes) -> list[Finding]:
+    if not config.overrides:
+        return findings
+    paths = [lay.path for lay in facts.model.layers] if facts.model else []
+    kept = []
+    used = [0] * len(config.overrides)
+    for finding in findings:
+        hit = None
+        for i, override in enumerate(config.overrides):
+            if finding.code in override["ignore"] and finding.layer and any(
+                    fnmatch.fnmatchcase(finding.layer, pattern) for pattern in override["layers"]):
+                hit = i
+                break
+        if hit is None:
+            kept.append(finding)
+        else:
+            used[hit] += 1
+    if "CNN903" in run_codes:
+        for override, count in zip(config.overrides, used):
+            if count:
+                continue
+            patterns = override["layers"]
+            if paths and not any(fnmatch.fnmatchcase(p, pat) for p in paths for pat in patterns):
+                kept.append(_unused(f"override layers={patterns} matches no layer of the model"))
+            elif paths:
+                kept.append(_unused(f"override ignore={override['selectors']} for layers={patterns} "
+                                    f"suppressed nothing"))
+    return kept

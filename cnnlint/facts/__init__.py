@@ -1,0 +1,35 @@
+"""Facts: plain data extracted once per target. Only this package touches Keras objects."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cnnlint.facts.batch import ArrayFacts, BatchFacts, LabelFacts
+from cnnlint.facts.compile import CompileFacts, LossFacts
+from cnnlint.facts.model import LayerFacts, ModelFacts
+from cnnlint.facts.plan import PlanFacts
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that stopped a fact from being computed (reported as CNN902)."""
+
+    stage: str  # "build", "call"
+    message: str
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    target: str
+    model: ModelFacts | None = None
+    compile: CompileFacts | None = None
+    batch: BatchFacts | None = None
+    plan: PlanFacts | None = None
+    probe: object | None = None
+    problems: tuple[Problem, ...] = ()
+    probe_requested: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+__all__ = ["ArrayFacts", "BatchFacts", "CompileFacts", "Facts", "LabelFacts", "LayerFacts", "LossFacts",
+           "ModelFacts", "PlanFacts", "Problem"]

@@ -1,0 +1,109 @@
+"""BatchFacts: statistics of the sample batch (x and y), and of x after the model's preprocessing."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_CLASSES = 10_000
+
+
+@dataclass(frozen=True)
+class ArrayFacts:
+    shape: tuple  # batch axis first
+    dtype: str
+    kind: str  # numpy dtype kind: f float, i int, u unsigned, b bool, O object, U/S string
+    n: int
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    nonfinite: int = 0
+    sample_shapes: tuple = ()  # distinct per-sample shapes when samples differ (image folders)
+
+    @property
+    def sample_shape(self) -> tuple:
+        return tuple(self.shape[1:])
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind == "f"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in "fiub"
+
+
+@dataclass(frozen=True)
+class LabelFacts(ArrayFacts):
+    integer_valued: bool = False  # every value is a whole number
+    one_hot: bool = False  # rank 2, values 0/1, each row sums to 1
+    classes: tuple = ()  # class ids present (integer labels, or argmax of one-hot)
+    counts: tuple = ()  # samples per class, aligned with `classes`
+    grouped: bool = False  # the labels come in one block per class (sorted or grouped by class)
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    inputs: tuple[ArrayFacts, ...]
+    labels: tuple[LabelFacts, ...] = ()
+    preprocessed: ArrayFacts | None = None  # first input as it reaches the first trainable layer
+    preprocess_layers: tuple[str, ...] = ()  # paths of the layers applied to get `preprocessed`
+    first_trainable: str | None = None  # path of the first layer with trainable weights
+    source: str = "arrays"  # arrays, npz, dataset, generator, directory
+    augmentation: dict = field(default_factory=dict)  # ImageDataGenerator settings, when data is one
+
+    @property
+    def x(self) -> ArrayFacts:
+        return self.inputs[0]
+
+    @property
+    def y(self) -> LabelFacts | None:
+        return self.labels[0] if self.labels else None
+
+
+def _stats(array: np.ndarray) -> dict:
+    if array.dtype.kind not in "fiub" or array.size == 0:
+        return {}
+    values = array.astype(np.float64, copy=False) if array.dtype.kind != "f" else array
+    finite = np.isfinite(values)
+    nonfinite = int(values.size - np.count_nonzero(finite))
+    if nonfinite:
+        values = values[finite]
+    if values.size == 0:
+        return {"nonfinite": nonfinite}
+    return {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean(dtype=np.float64)),
+            "std": float(values.std(dtype=np.float64)), "nonfinite": nonfinite}
+
+
+def array_facts(array, *, sample_shapes: tuple = ()) -> ArrayFacts:
+    array = np.asarray(array)
+    return ArrayFacts(shape=tuple(array.shape), dtype=str(array.dtype), kind=array.dtype.kind,
+                      n=int(array.shape[0]) if array.ndim else 1, sample_shapes=sample_shapes, **_stats(array))
+
+
+def label_facts(array) -> LabelFacts:
+    array = np.asarray(array)
+    base = array_facts(array).__dict__
+    if array.dtype.kind not in "fiub" or array.size == 0 or base.get("nonfinite"):
+        return LabelFacts(**base)
+    flat = array.astype(np.float64, copy=False)
+    integer_valued = bool(np.all(np.mod(flat, 1) == 0))
+    one_hot = bool(array.ndim == 2 and array.shape[1] > 1 and integer_valued and flat.min() >= 0
+                   and flat.max() <= 1 and np.all(flat.sum(axis=1) == 1))
+    ids = None
+    if one_hot:
+        ids = flat.argmax(axis=1)
+    elif integer_valued and (array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1)):
+        ids = flat.reshape(-1)
+    classes, counts, grouped = (), (), False
+    if ids is not None:
+        tally = Counter(ids.astype(np.int64).tolist())
+        if len(tally) <= MAX_CLASSES:
+            classes = tuple(sorted(tally))
+            counts = tuple(tally[c] for c in classes)
+            runs = 1 + int(np.count_nonzero(ids[1:] != ids[:-1]))
+            grouped = len(classes) > 1 and runs == len(classes)
+    return LabelFacts(**base, integer_valued=integer_valued, one_hot=one_hot, classes=classes,
+                      counts=counts, grouped=grouped)

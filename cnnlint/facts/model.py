@@ -1,0 +1,274 @@
+"""ModelFacts: every layer of a built Keras model in order, nested models walked, as plain data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PASS_THROUGH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity", "ActivityRegularization"}
+ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
+                     "PReLU": "prelu"}
+REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                    "depthwise_regularizer", "pointwise_regularizer")
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    path: str  # "backbone/conv2d_3" for a layer inside a nested model
+    name: str
+    class_name: str
+    index: int  # position in ModelFacts.layers
+    activation: str | None = None
+    units: int | None = None
+    filters: int | None = None
+    kernel_size: tuple | None = None
+    strides: tuple | None = None
+    pool_size: tuple | None = None
+    padding: str | None = None
+    data_format: str | None = None
+    rate: float | None = None
+    input_shape: tuple | list | None = None
+    output_shape: tuple | list | None = None
+    params: int = 0
+    trainable_params: int = 0
+    kernel_initializer: str | None = None
+    regularizers: dict = field(default_factory=dict)  # kind -> {"l1": f, "l2": f}
+    inbound: tuple = ()  # paths of the layers feeding this one
+    is_input: bool = False
+    is_model: bool = False  # a nested model; its layers follow it with its path as prefix
+    is_output: bool = False
+    trainable: bool = True
+    config: dict = field(default_factory=dict)
+
+    @property
+    def has_weights(self) -> bool:
+        return self.trainable_params > 0
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    name: str
+    class_name: str
+    kind: str  # "sequential", "functional" or "subclassed"
+    layers: tuple[LayerFacts, ...]
+    input_shapes: tuple  # per model input, batch axis included
+    output_shapes: tuple
+    output_layers: tuple[str, ...]  # paths of the layers that produce the model outputs
+    params: int
+    trainable_params: int
+    graph_known: bool = True
+
+    @property
+    def leaves(self) -> list[LayerFacts]:
+        """Layers that compute something: no InputLayer, no nested-model container."""
+        return [lay for lay in self.layers if not lay.is_input and not lay.is_model]
+
+    def layer(self, path: str) -> LayerFacts:
+        return self._by_path[path]
+
+    @property
+    def _by_path(self) -> dict:
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = {lay.path: lay for lay in self.layers}
+            object.__setattr__(self, "_cache", cache)
+        return cache
+
+    def consumers(self, path: str) -> list[LayerFacts]:
+        return [lay for lay in self.layers if path in lay.inbound]
+
+    def output_activation(self, output_index: int = 0) -> tuple[str, str]:
+        """(activation, layer path) that shapes a model output, looking back through pass-through layers."""
+        lay = self.layer(self.output_layers[output_index])
+        while lay.activation is None and len(lay.inbound) == 1 and lay.class_name in PASS_THROUGH:
+            lay = self.layer(lay.inbound[0])
+        return (lay.activation or "linear", lay.path)
+
+    def output_units(self, output_index: int = 0) -> int | None:
+        shape = self.output_shapes[output_index]
+        return shape[-1] if shape else None
+
+
+def _shape(tensor_or_list):
+    if isinstance(tensor_or_list, (list, tuple)) and tensor_or_list and not isinstance(tensor_or_list[0], (int, type(None))):
+        return [_shape(t) for t in tensor_or_list]
+    shape = getattr(tensor_or_list, "shape", tensor_or_list)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _layer_io(layer, attr):
+    try:
+        return _shape(getattr(layer, attr))
+    except Exception:  # unbuilt, or a shared layer called more than once
+        return None
+
+
+def _class_of(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get("class_name")
+    return str(value)
+
+
+def _activation(layer_class: str, config: dict) -> str | None:
+    if layer_class in ACTIVATION_LAYERS:
+        return ACTIVATION_LAYERS[layer_class]
+    act = config.get("activation")
+    if act is None:
+        return None
+    if isinstance(act, dict):
+        inner = act.get("config")
+        return (inner if isinstance(inner, str) else act.get("class_name", "custom")).lower()
+    return str(act).lower()
+
+
+def _regularizers(config: dict) -> dict:
+    found = {}
+    for key in REGULARIZER_KEYS:
+        value = config.get(key)
+        if isinstance(value, dict):
+            inner = value.get("config", {}) or {}
+            found[key.replace("_regularizer", "")] = {
+                "class_name": value.get("class_name"),
+                "l1": float(inner.get("l1", 0.0) or 0.0), "l2": float(inner.get("l2", 0.0) or 0.0)}
+    return found
+
+
+def _tuple(value):
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _histories(node) -> list[str]:
+    """Layer names in a serialized inbound node (any nesting of args/kwargs)."""
+    names = []
+    if isinstance(node, dict):
+        history = node.get("config", {}).get("keras_history") if node.get("class_name") == "__keras_tensor__" else None
+        if history:
+            names.append(history[0])
+        else:
+            for value in node.values():
+                names += _histories(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            names += _histories(value)
+    return names
+
+
+def _count(weights) -> int:
+    total = 0
+    for w in weights:
+        size = 1
+        for d in w.shape:
+            size *= int(d)
+        total += size
+    return total
+
+
+class _Walker:
+    def __init__(self):
+        self.layers: list[LayerFacts] = []
+        self.objects: dict[str, object] = {}  # path -> keras layer (for facts that must run layers)
+        self.exits: dict[str, tuple] = {}  # nested-model path -> paths of its output layers
+
+    def walk(self, model, prefix: str, entry: tuple) -> tuple[str, ...]:
+        """Add the layers of `model`; return the paths of its output layers."""
+        import keras
+
+        kind = _kind(model)
+        graph = {}
+        outputs = []
+        if kind == "functional":
+            cfg = model.get_config()
+            graph = {c["name"]: _histories(c.get("inbound_nodes", [])) for c in cfg.get("layers", [])}
+            outputs = [o[0] for o in _output_refs(cfg.get("output_layers", []))]
+        previous: tuple = entry
+        for layer in model.layers:
+            path = prefix + layer.name
+            if kind == "functional":
+                inbound = tuple(self.exits.get(prefix + n, (prefix + n,)) for n in graph.get(layer.name, []))
+                inbound = tuple(p for group in inbound for p in group) or entry
+            else:
+                inbound = previous
+            self._add(layer, path, inbound, keras)
+            if isinstance(layer, keras.Model):
+                self.exits[path] = self.walk(layer, path + "/", inbound)
+                previous = self.exits[path]
+            else:
+                previous = (path,)
+        if kind == "functional":
+            return tuple(p for n in outputs for p in self.exits.get(prefix + n, (prefix + n,)))
+        return previous
+
+    def _add(self, layer, path, inbound, keras):
+        config = layer.get_config() if not isinstance(layer, keras.Model) else {"name": layer.name}
+        cls = type(layer).__name__
+        is_input = cls == "InputLayer"
+        self.objects[path] = layer
+        self.layers.append(LayerFacts(
+            path=path, name=layer.name, class_name=cls, index=len(self.layers),
+            activation=_activation(cls, config), units=config.get("units"), filters=config.get("filters"),
+            kernel_size=_tuple(config.get("kernel_size")), strides=_tuple(config.get("strides")),
+            pool_size=_tuple(config.get("pool_size")), padding=config.get("padding"),
+            data_format=config.get("data_format"), rate=config.get("rate"),
+            input_shape=None if is_input else _layer_io(layer, "input"),
+            output_shape=_layer_io(layer, "output"),
+            params=_count(layer.weights), trainable_params=_count(layer.trainable_weights),
+            kernel_initializer=_class_of(config.get("kernel_initializer") or config.get("depthwise_initializer")),
+            regularizers=_regularizers(config), inbound=tuple(inbound),
+            is_input=is_input, is_model=isinstance(layer, keras.Model), trainable=bool(layer.trainable),
+            config=config))
+
+
+def _output_refs(refs):
+    # a single output may be serialized as one [name, node, tensor] triple instead of a list of them
+    if refs and isinstance(refs[0], str):
+        return [refs]
+    return refs
+
+
+def _kind(model) -> str:
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return "sequential"
+    if type(model).__name__ == "Functional" or "input_layers" in _safe_config(model):
+        return "functional"
+    return "subclassed"
+
+
+def _safe_config(model) -> dict:
+    try:
+        return model.get_config() or {}
+    except Exception:
+        return {}
+
+
+def extract_model(model) -> tuple[ModelFacts, dict]:
+    """ModelFacts for a built model, and a path -> layer map for facts that must run layers."""
+    walker = _Walker()
+    outputs = walker.walk(model, "", ())
+    kind = _kind(model)
+    if kind != "functional":
+        outputs = outputs[-1:] if outputs else ()
+    layers = [lay if lay.path not in outputs else _with_output(lay) for lay in walker.layers]
+    inputs = tuple(_shape(t) for t in (model.inputs or [])) if kind != "subclassed" else ()
+    out_shapes = tuple(_shape(t) for t in (model.outputs or [])) if kind != "subclassed" else ()
+    if not out_shapes and layers:
+        out_shapes = (layers[-1].output_shape,)
+    if not inputs and layers:
+        first = next((lay for lay in layers if lay.input_shape is not None), None)
+        inputs = (first.input_shape,) if first else ()
+    facts = ModelFacts(
+        name=model.name, class_name=type(model).__name__, kind=kind, layers=tuple(layers),
+        input_shapes=inputs, output_shapes=out_shapes, output_layers=tuple(outputs),
+        params=_count(model.weights), trainable_params=_count(model.trainable_weights),
+        graph_known=kind != "subclassed")
+    return facts, walker.objects
+
+
+def _with_output(lay: LayerFacts) -> LayerFacts:
+    from dataclasses import replace
+
+    return replace(lay, is_output=True)

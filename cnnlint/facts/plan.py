@@ -1,0 +1,40 @@
+"""PlanFacts: the training plan, as `model.fit` would read it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+KERAS_DEFAULT_BATCH = 32
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    batch_size: int  # the value fit will use (Keras' default 32 when not given)
+    batch_size_given: bool
+    epochs: int | None
+    validation_split: float
+    samples: int | None  # the full dataset size, when known
+
+    @property
+    def train_samples(self) -> int | None:
+        if self.samples is None:
+            return None
+        return self.samples - int(self.samples * self.validation_split)
+
+    @property
+    def steps_per_epoch(self) -> int | None:
+        if self.train_samples is None or self.batch_size <= 0:
+            return None
+        return max(1, math.ceil(self.train_samples / self.batch_size))
+
+    @property
+    def total_steps(self) -> int | None:
+        if self.steps_per_epoch is None or self.epochs is None:
+            return None
+        return self.steps_per_epoch * self.epochs
+
+
+def plan_facts(*, batch_size=None, epochs=None, validation_split=0.0, samples=None) -> PlanFacts:
+    return PlanFacts(batch_size=int(batch_size) if batch_size is not None else KERAS_DEFAULT_BATCH,
+                     batch_size_given=batch_size is not None, epochs=epochs,
+                     validation_split=float(validation_split or 0.0), samples=samples)

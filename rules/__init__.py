@@ -1,0 +1,1 @@
+"""cnnlint's built-in rules, one module per rule (installed as the package `cnnlint.rules`)."""

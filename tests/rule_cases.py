@@ -1,0 +1,22 @@
+"""Turn a rule's example builders into `cnnlint.check` calls (shared by the tests and the docs)."""
+from __future__ import annotations
+
+import cnnlint
+from cnnlint import registry
+
+
+def cases():
+    """(id, rule class, example function) for every example of every registered rule."""
+    for code, rule in registry.all_rules().items():
+        for fn in rule.examples:
+            yield f"{code}-{fn.example_kind}-{fn.__name__}", rule, fn
+
+
+def run_example(rule, fn):
+    built = fn()
+    kwargs = dict(built) if isinstance(built, dict) else {"model": built}
+    kwargs.setdefault("select", [rule.code])
+    kwargs.setdefault("config", {})
+    kwargs.setdefault("probe", rule.phase == "probe")
+    model = kwargs.pop("model")
+    return cnnlint.check(model, **kwargs)
