@@ -1,15 +1,6 @@
 from cnnlint.rule import Rule, bad, good
 
 
-class _AlwaysCrashes(Rule):
-    """A stand-in third-party rule with a bug (used by the examples only)."""
-
-    code, name, needs = "TEST901", "always-crashes", ("model",)
-
-    def check(self, facts):
-        raise ZeroDivisionError("division by zero")
-
-
 def _dense():
     import keras
 
@@ -18,7 +9,13 @@ def _dense():
 
 @bad()
 def buggy_plugin_rule():
-    return {"model": _dense(), "extra_rules": [_AlwaysCrashes]}
+    class AlwaysCrashes(Rule):  # a stand-in third-party rule with a bug; defined here so it is never registered
+        code, name, needs = "TEST901", "always-crashes", ("model",)
+
+        def check(self, facts):
+            raise ZeroDivisionError("division by zero")
+
+    return {"model": _dense(), "extra_rules": [AlwaysCrashes]}
 
 
 @good

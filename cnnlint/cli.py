@@ -1,0 +1,204 @@
+"""The `cnnlint` command. Exit codes: 0 clean, 1 findings at or above fail-on, 2 usage/config/target
+errors (one line on stderr), 101 an internal crash."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+
+from cnnlint.errors import UsageError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 101
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other usage error
+        raise UsageError(f"{message} (see `cnnlint --help`)")
+
+
+def _csv(value: str) -> list[str]:
+    return [v for v in (s.strip() for s in value.split(",")) if v]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from cnnlint import __version__
+    from cnnlint.finding import SEVERITIES
+    from cnnlint.report import FORMATS
+
+    p = _Parser(prog="cnnlint", description="Lint Keras CNNs before the long training job. "
+                "`cnnlint rule CODE` explains a rule; `cnnlint rule --all` lists them.")
+    p.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="file.py:factory, package.module:factory or model.keras (default: [tool.cnnlint] targets)")
+    p.add_argument("--data", help="sample batch: file.npz (x, y), file.py:function, or a folder of class subfolders")
+    plan = p.add_argument_group("training plan (as in model.fit)")
+    plan.add_argument("--batch-size", type=int)
+    plan.add_argument("--epochs", type=int)
+    plan.add_argument("--validation-split", type=float)
+    plan.add_argument("--samples", type=int, help="full training-set size when the batch is only a sample")
+    sel = p.add_argument_group("rule selection")
+    sel.add_argument("--select", type=_csv, help="codes, prefixes or names (replaces the config's select)")
+    sel.add_argument("--extend-select", type=_csv, default=[])
+    sel.add_argument("--ignore", type=_csv, default=[])
+    sel.add_argument("--fail-on", choices=SEVERITIES, help="lowest severity that fails the run (default: error)")
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="text")
+    out.add_argument("--statistics", action="store_true", help="count findings per rule")
+    out.add_argument("-q", "--quiet", action="store_true", help="print findings only, no notes")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
+    p.add_argument("--config", help="a pyproject.toml or cnnlint.toml to read instead of the nearest one")
+    p.add_argument("--unsafe", action="store_true", help="load .keras files with safe_mode=False (runs stored code)")
+    p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
+    return p
+
+
+def _rule_command(argv) -> int:
+    from tabulate import tabulate
+
+    from cnnlint import registry
+
+    p = _Parser(prog="cnnlint rule", description="Show a rule's documentation.")
+    p.add_argument("rule", nargs="?", help="a code (CNN103) or a name (input-scale)")
+    p.add_argument("--all", action="store_true", help="list every rule")
+    args = p.parse_args(argv)
+    if args.all or not args.rule:
+        rows = [(c, r.name, r.severity, r.summary()) for c, r in registry.all_rules().items()]
+        print(tabulate(rows, headers=("code", "name", "severity", "summary")))
+        return EXIT_CLEAN
+    rule = registry.get(args.rule)
+    print(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity}. Phase: {rule.phase}.\n")
+    print(rule.doc())
+    if rule.options:
+        print("\n## Options ([tool.cnnlint.rules." + rule.name + "])")
+        for key, value in rule.options.items():
+            print(f"- {key.replace('_', '-')} = {value!r}")
+    return EXIT_CLEAN
+
+
+def _jobs(args, cfg) -> list[dict]:
+    """One dict per target: spec, data and plan, CLI flags over the target's table over the config."""
+    entries = [{"target": t} for t in args.targets] or cfg.targets
+    if not entries:
+        raise UsageError("no target: give file.py:factory or model.keras, or set [tool.cnnlint] targets")
+    jobs = []
+    for entry in entries:
+        job = {"target": entry["target"], "data": args.data or entry.get("data") or cfg.data}
+        for key in ("batch_size", "epochs", "validation_split", "samples"):
+            flag = getattr(args, key)
+            job[key] = flag if flag is not None else entry.get(key.replace("_", "-"))
+        jobs.append(job)
+    return jobs
+
+
+def _config_for(target: str, args, cfg, root):
+    """The config nearest the target's file (as ruff does per file), else the run's config."""
+    from pathlib import Path
+
+    from cnnlint import config as config_mod
+
+    ref = target.rpartition(":")[0] if target.endswith(".keras") is False and ":" in target else target
+    path = Path(ref) if root is None else root / ref
+    if args.config or not path.suffix or not path.exists():
+        return cfg
+    nearest = config_mod.find_pyproject(path.resolve().parent)
+    return cfg if nearest is None or nearest == cfg.path else config_mod.load(nearest)
+
+
+def _lint(job, args, cfg):
+    from cnnlint.api import check
+    from cnnlint.loader import load_data, load_target
+
+    root = cfg.root if cfg.path and not args.targets else None
+    cfg = _config_for(job["target"], args, cfg, root)
+    loaded = load_target(job["target"], unsafe=args.unsafe, root=root)
+    sample = loaded.sample
+    if job["data"]:
+        inputs = getattr(loaded.model, "inputs", None)
+        rank = len(inputs[0].shape) - 1 if inputs else None
+        sample = load_data(job["data"], sample_rank=rank, root=cfg.root if cfg.path and not args.data else None)
+    return check(loaded.model, sample, batch_size=job["batch_size"], epochs=job["epochs"],
+                 validation_split=job["validation_split"] or 0.0, samples=job["samples"], select=args.select,
+                 extend_select=args.extend_select, ignore=args.ignore, config=cfg, fail_on=args.fail_on,
+                 target=job["target"])
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Silence file descriptor 2: TensorFlow's C++ start-up logs ignore TF_CPP_MIN_LOG_LEVEL."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _import_tensorflow() -> None:
+    """Import TensorFlow and Keras once, quietly (CNNLINT_VERBOSE=1 keeps TensorFlow's logs)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules or os.environ.get("CNNLINT_VERBOSE"):
+        return
+    with _stderr_silenced():
+        try:
+            import keras  # noqa: F401
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe logs here, once
+        except Exception:  # noqa: BLE001 - the real import below reports it
+            pass
+
+
+def run(argv: list[str]) -> int:
+    if argv[:1] == ["rule"]:
+        return _rule_command(argv[1:])
+    if argv[:1] == ["check"]:
+        argv = argv[1:]
+    args = _parser().parse_args(argv)
+    from cnnlint import config as config_mod
+    from cnnlint import registry
+    from cnnlint.report import render
+
+    cfg = config_mod.load(args.config)
+    for selector in [*(args.select or []), *args.extend_select, *args.ignore]:
+        registry.resolve(selector)
+    jobs = _jobs(args, cfg)
+    _import_tensorflow()
+    started = time.perf_counter()
+    reports = []
+    with contextlib.redirect_stdout(sys.stderr):  # a factory's prints must not corrupt machine formats
+        for job in jobs:
+            reports.append(_lint(job, args, cfg))
+    options = {"quiet": args.quiet, "duration": time.perf_counter() - started, "show_statistics": args.statistics}
+    print(render(args.format, reports, **options) if args.format == "text" else render(args.format, reports))
+    failed = any(not r.ok for r in reports)
+    return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_CLEAN
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        code = run(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(f"cnnlint: error: {exc}", file=sys.stderr)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001
+        from cnnlint.facts.extract import one_line
+
+        print(f"cnnlint: internal error: {one_line(exc)} (please report it; CNNLINT_TRACEBACK=1 shows more)",
+              file=sys.stderr)
+        if os.environ.get("CNNLINT_TRACEBACK"):
+            raise
+        code = EXIT_CRASH
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Load a target (`file.py:factory`, `pkg.module:factory`, `model.keras`) and a `--data` source.
+
+Every failure is a UsageError with one line that says what to change.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnnlint.data import Sample, load_folder, load_npz, sample_from
+from cnnlint.errors import UsageError
+from cnnlint.facts.extract import one_line
+
+SAVED_SUFFIXES = (".keras",)
+
+
+@dataclass
+class Loaded:
+    spec: str
+    model: object
+    sample: Sample | None = None
+    file: Path | None = None  # where the factory is defined (for locations in reports)
+    line: int | None = None
+
+
+def _split(spec: str, what: str) -> tuple[str, str]:
+    module, sep, name = spec.rpartition(":")
+    if not sep or not module or not name or "/" in name or "\\" in name:
+        raise UsageError(f"{what} {spec!r} names no function: write it as path/to/file.py:build_model "
+                         f"or package.module:build_model")
+    return module, name
+
+
+def import_module(ref: str, root: Path | None = None):
+    """Import `path/to/file.py` (its folder goes on sys.path) or a dotted module name."""
+    try:
+        if ref.endswith(".py"):
+            path = Path(ref) if Path(ref).is_absolute() or root is None else root / ref
+            if not path.is_file():
+                raise UsageError(f"file not found: {ref}")
+            folder = str(path.resolve().parent)
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+            name = f"_cnnlint_target_{path.stem}_{abs(hash(str(path.resolve())))}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            return module
+        if root is not None and str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        return importlib.import_module(ref)
+    except UsageError:
+        raise
+    except ModuleNotFoundError as exc:
+        if not ref.endswith(".py") and exc.name and ref.startswith(exc.name):
+            raise UsageError(f"no module named {ref!r} (is it installed, or did you mean a path to a .py file?)") from None
+        raise UsageError(f"cannot import {ref}: {one_line(exc)}") from None
+    except BaseException as exc:  # noqa: BLE001 - a module that raises (or exits) while importing
+        raise UsageError(f"cannot import {ref}: {one_line(exc)}") from None
+
+
+def _function(spec: str, what: str, root: Path | None):
+    ref, name = _split(spec, what)
+    module = import_module(ref, root)
+    fn = getattr(module, name, None)
+    if fn is None:
+        found = [n for n, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__]
+        raise UsageError(f"{ref} has no function {name!r} (found: {', '.join(found) or 'none'})")
+    if not callable(fn):
+        raise UsageError(f"{ref}:{name} is a {type(fn).__name__}, not a function")
+    return fn
+
+
+def _call(fn, spec: str):
+    try:
+        return fn()
+    except BaseException as exc:  # noqa: BLE001 - includes SystemExit from a script-style factory
+        raise UsageError(f"{spec} raised {one_line(exc)}") from None
+
+
+def _is_model(obj) -> bool:
+    import keras
+
+    return isinstance(obj, keras.Model)
+
+
+def load_target(spec: str, *, unsafe: bool = False, root: Path | None = None) -> Loaded:
+    if spec.endswith(SAVED_SUFFIXES):
+        return _load_saved(spec, unsafe=unsafe, root=root)
+    fn = _function(spec, "target", root)
+    result = _call(fn, spec)
+    sample = None
+    if isinstance(result, tuple) and result and _is_model(result[0]):
+        model, rest = result[0], result[1:]
+        if len(rest) == 1:
+            data = rest[0]
+            sample = sample_from(*data) if isinstance(data, tuple) and len(data) == 2 else sample_from(data)
+        elif len(rest) == 2:
+            sample = sample_from(rest[0], rest[1])
+        elif rest:
+            raise UsageError(f"{spec} returned a tuple of {len(result)}: expected model, (model, (x, y)) "
+                             f"or (model, dataset)")
+    elif _is_model(result):
+        model = result
+    else:
+        raise UsageError(f"{spec} returned a {type(result).__name__}, expected a keras.Model, "
+                         f"(model, (x, y)) or (model, dataset)")
+    try:
+        file, line = Path(inspect.getsourcefile(fn)), inspect.getsourcelines(fn)[1]
+    except (TypeError, OSError):
+        file, line = None, None
+    return Loaded(spec, model, sample, file, line)
+
+
+def _load_saved(spec: str, *, unsafe: bool, root: Path | None) -> Loaded:
+    import keras
+
+    path = Path(spec) if Path(spec).is_absolute() or root is None else root / spec
+    if not path.is_file():
+        raise UsageError(f"file not found: {spec}")
+    if unsafe:
+        print(f"cnnlint: warning: loading {spec} with safe_mode=False: it may run code stored in the file",
+              file=sys.stderr)
+    try:
+        model = keras.saving.load_model(path, safe_mode=not unsafe)
+    except Exception as exc:  # noqa: BLE001
+        text = one_line(exc)
+        hint = " (it holds a Lambda layer or other code; --unsafe allows it if you trust the file)" \
+            if "safe_mode" in text or "Lambda" in text else ""
+        raise UsageError(f"cannot load {spec}: {text}{hint}") from None
+    return Loaded(spec, model, None, path, None)
+
+
+def load_data(spec: str, *, sample_rank: int | None = None, root: Path | None = None) -> Sample:
+    """A sample batch from `file.npz`, `file.py:fn` or an image folder."""
+    path = Path(spec) if Path(spec).is_absolute() or root is None else root / spec
+    if spec.endswith(".npz"):
+        if not path.is_file():
+            raise UsageError(f"data file not found: {spec}")
+        return load_npz(path)
+    if path.is_dir():
+        return load_folder(path)
+    if ".py:" in spec or ":" in spec and not spec.endswith(".py"):
+        result = _call(_function(spec, "data", root), spec)
+        if isinstance(result, tuple) and len(result) == 2:
+            return sample_from(result[0], result[1], sample_rank=sample_rank)
+        return sample_from(result, sample_rank=sample_rank)
+    if not path.exists():
+        raise UsageError(f"data not found: {spec}")
+    raise UsageError(f"--data {spec!r}: expected a .npz file (arrays x, y), file.py:function, or a folder "
+                     f"of class subfolders")
