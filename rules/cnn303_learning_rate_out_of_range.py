@@ -1,7 +1,6 @@
+from cnnlint.facts.compile import ADAPTIVE
 from cnnlint.rule import Rule, bad, good
 
-ADAPTIVE = {"Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "Adadelta", "Adafactor", "Lion", "Lamb",
-            "Ftrl", "LossScaleOptimizer"}
 
 
 def _seed002_cnn(optimizer):

@@ -48,6 +48,7 @@ def test_no_batch_means_batch_rules_are_skipped_and_said():
 def test_data_sources_mirror_fit():
     import keras
     import tensorflow as tf
+    from tf_keras.preprocessing.image import ImageDataGenerator  # Keras 3 dropped it; tf-keras keeps it
 
     x, y = tiny_data(64)
     raw = (x * 255).astype("uint8")
@@ -64,7 +65,7 @@ def test_data_sources_mirror_fit():
         "dataset": (tf.data.Dataset.from_tensor_slices((raw, y)).batch(16), None),
         "unbatched dataset": (tf.data.Dataset.from_tensor_slices((raw, y)), None),
         "pydataset": (Batches(), None),
-        "image iterator": (keras.preprocessing.image.ImageDataGenerator().flow(raw, y, batch_size=16), None),
+        "image iterator": (ImageDataGenerator().flow(raw, y, batch_size=16), None),
     }
     for name, (data, labels) in sources.items():
         report = cnnlint.check(tiny_cnn(), data, labels, select=["CNN102", "CNN103"])

@@ -10,6 +10,10 @@ LOSS_ALIASES = {
     "bce": "binary_crossentropy", "cce": "categorical_crossentropy", "huber_loss": "huber",
     "logcosh": "log_cosh", "sparse_cce": "sparse_categorical_crossentropy",
 }
+ADAM_FAMILY = {"Adam", "AdamW", "Adamax", "Nadam", "Lamb"}
+ADAPTIVE = ADAM_FAMILY | {"RMSprop", "Adagrad", "Adadelta", "Adafactor", "Lion", "Ftrl"}
+BINARY_CE = {"binary_crossentropy", "binary_focal_crossentropy"}
+CATEGORICAL_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy", "categorical_focal_crossentropy"}
 CROSS_ENTROPY = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
                  "binary_focal_crossentropy", "categorical_focal_crossentropy"}
 
@@ -24,6 +28,14 @@ class LossFacts:
     def is_cross_entropy(self) -> bool:
         return self.name in CROSS_ENTROPY
 
+    @property
+    def is_binary_ce(self) -> bool:
+        return self.name in BINARY_CE
+
+    @property
+    def is_categorical_ce(self) -> bool:
+        return self.name in CATEGORICAL_CE
+
 
 @dataclass(frozen=True)
 class CompileFacts:
@@ -34,6 +46,7 @@ class CompileFacts:
     learning_rate: float | None = None  # the initial value; for a schedule its starting value
     schedule: dict | None = None  # {"class_name": ..., "config": {...}} when the LR is a schedule
     metrics: tuple[str, ...] = ()
+    loss_scaled: bool = False  # a LossScaleOptimizer wraps `optimizer` (mixed precision)
 
     @property
     def loss(self) -> LossFacts | None:
@@ -99,6 +112,10 @@ def extract_compile(model) -> CompileFacts:
     opt = cfg.get("optimizer")
     if not isinstance(opt, dict):
         opt = {"class_name": type(model.optimizer).__name__, "config": model.optimizer.get_config()}
+    inner = (opt.get("config") or {}).get("inner_optimizer")
+    loss_scaled = opt.get("class_name") == "LossScaleOptimizer" and isinstance(inner, dict)
+    if loss_scaled:  # mixed precision: judge the optimizer it wraps
+        opt = inner
     opt_cfg = {k: f32(v) for k, v in (opt.get("config", {}) or {}).items()}
     lr = opt_cfg.get("learning_rate")
     schedule = None
@@ -109,13 +126,15 @@ def extract_compile(model) -> CompileFacts:
     n_out = max(1, len(getattr(model, "outputs", None) or [1]))
     if isinstance(loss, dict) and "class_name" not in loss:
         names = getattr(model, "output_names", None) or list(loss)
-        losses = tuple(canonical_loss(loss.get(n)) for n in names)
+        if not set(loss) <= set(names):  # keyed by the keys of a dict of outputs
+            names = sorted(loss)
+        losses = tuple(canonical_loss(loss.get(n)) or LossFacts("none") for n in names)
     elif isinstance(loss, (list, tuple)):
-        losses = tuple(canonical_loss(v) for v in loss)
+        losses = tuple(canonical_loss(v) or LossFacts("none") for v in loss)
     else:
         losses = (canonical_loss(loss),) * n_out
     return CompileFacts(
-        compiled=loss is not None, losses=tuple(item for item in losses if item is not None) if loss else (),
+        compiled=loss is not None, losses=losses if loss is not None else (), loss_scaled=loss_scaled,
         optimizer=opt.get("class_name"), optimizer_config=opt_cfg,
         learning_rate=float(lr) if isinstance(lr, (int, float)) else None, schedule=schedule,
         metrics=tuple(_metric_names(cfg.get("metrics"))))

@@ -60,8 +60,8 @@ def _compatible(sample_shape: tuple, model_shape: tuple) -> bool:
         m is None or m == s for s, m in zip(sample_shape, model_sample))
 
 
-def _preprocess(model_facts, objects, x):
-    """x as it reaches the first trainable layer, through the model's leading parameter-free layers."""
+def preprocess_plan(model_facts) -> tuple[list, str | None]:
+    """The model's leading parameter-free layers (a linear chain), and the first layer with weights."""
     applied, first_trainable = [], None
     chain_end = None
     for lay in model_facts.layers:
@@ -74,6 +74,12 @@ def _preprocess(model_facts, objects, x):
             break  # the graph branches: stop at the linear prefix
         applied.append(lay)
         chain_end = lay.path
+    return applied, first_trainable
+
+
+def _preprocess(model_facts, objects, x):
+    """x as it reaches the first trainable layer, through the model's leading parameter-free layers."""
+    applied, first_trainable = preprocess_plan(model_facts)
     if not applied:
         return x, (), first_trainable
     out = x
@@ -102,6 +108,9 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
     batch = None
     if xs:
         batch_kwargs = {}
+        if model_facts is not None:  # known even when x does not fit: rules judge x itself then
+            applied, first = preprocess_plan(model_facts)
+            batch_kwargs = dict(preprocess_layers=tuple(lay.path for lay in applied), first_trainable=first)
         if model_facts is not None and model_facts.input_shapes and _compatible(xs[0].shape[1:], model_facts.input_shapes[0]):
             try:
                 sample = xs[0][:PREPROCESS_SAMPLES]

@@ -73,6 +73,21 @@ class ModelFacts:
             object.__setattr__(self, "_cache", cache)
         return cache
 
+    def input_layer(self, input_index: int = 0) -> LayerFacts | None:
+        """The layer where model input `input_index` enters: its InputLayer, else (Sequential) the first leaf."""
+        inputs = [lay for lay in self.layers if lay.is_input and "/" not in lay.path]
+        if len(inputs) == len(self.input_shapes) and input_index < len(inputs):
+            return inputs[input_index]
+        leaves = self.leaves
+        return leaves[0] if leaves and input_index == 0 else None
+
+    def input_consumer(self, input_index: int = 0) -> LayerFacts | None:
+        """The first computing layer that model input `input_index` feeds."""
+        entry = self.input_layer(input_index)
+        if entry is None or not entry.is_input:
+            return entry
+        return next((lay for lay in self.leaves if entry.path in lay.inbound), None)
+
     def consumers(self, path: str) -> list[LayerFacts]:
         return [lay for lay in self.layers if path in lay.inbound]
 
@@ -222,6 +237,8 @@ class _Walker:
 
 
 def _output_refs(refs):
+    if isinstance(refs, dict):  # dict outputs: Keras orders model.outputs by sorted key
+        refs = [refs[k] for k in sorted(refs)]
     # a single output may be serialized as one [name, node, tensor] triple instead of a list of them
     if refs and isinstance(refs[0], str):
         return [refs]
