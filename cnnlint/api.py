@@ -73,6 +73,8 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
         rank = len(model.inputs[0].shape) - 1 if getattr(model, "inputs", None) else None
         sample = sample_from(x, y, sample_rank=rank)
     validate_sample(sample.x, sample.y)
+    if batch_size is None and sample.batch_size is not None:
+        batch_size = sample.batch_size  # fit takes the batch size from a dataset or generator
     name = target or model.name
     facts = extract(name, model, sample.x, sample.y, source=sample.source, augmentation=sample.augmentation,
                     sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,

@@ -61,10 +61,12 @@ def _rule_command(argv) -> int:
     p = _Parser(prog="cnnlint rule", description="Show a rule's documentation.")
     p.add_argument("rule", nargs="?", help="a code (CNN103) or a name (input-scale)")
     p.add_argument("--all", action="store_true", help="list every rule")
+    p.add_argument("--markdown", action="store_true", help="print the list as a Markdown table")
     args = p.parse_args(argv)
     if args.all or not args.rule:
         rows = [(c, r.name, r.severity, r.summary()) for c, r in registry.all_rules().items()]
-        print(tabulate(rows, headers=("code", "name", "severity", "summary")))
+        fmt = "github" if args.markdown else "simple"
+        print(tabulate(rows, headers=("code", "name", "severity", "summary"), tablefmt=fmt))
         return EXIT_CLEAN
     rule = registry.get(args.rule)
     print(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity}. Phase: {rule.phase}.\n")

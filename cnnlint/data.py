@@ -27,6 +27,7 @@ class Sample:
     samples: int | None = None  # dataset size when the source knows it
     data: object = None  # the original dataset/generator, for the probe's input-pipeline timing
     sample_shapes: tuple = ()  # distinct image sizes found in a folder, when they differ
+    batch_size: int | None = None  # the batch size the dataset/generator yields (fit uses it)
 
 
 def _is_array_like(value) -> bool:
@@ -89,7 +90,9 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
             if sample_rank is not None and len(first.shape) == sample_rank:
                 element = next(iter(obj.take(UNBATCHED_TAKE).batch(UNBATCHED_TAKE)))
             card = int(obj.cardinality())
-            cardinality = card if card > 0 else None
+            cardinality = card if card > 0 else None  # batches, or samples when unbatched
+            if cardinality and sample_rank is not None and len(first.shape) == sample_rank:
+                cardinality = None  # an unbatched dataset: fit would fail on it anyway
         elif hasattr(obj, "__getitem__") and hasattr(obj, "__len__"):  # PyDataset, Keras image iterators
             element = obj[0]
         elif hasattr(obj, "__next__"):
@@ -101,9 +104,17 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
     except Exception as exc:  # noqa: BLE001
         raise UsageError(f"cannot read a batch from the data: {one_line(exc)}") from None
     x, y = _split(element)
-    if cardinality is None and hasattr(obj, "n") and isinstance(getattr(obj, "n"), int):
-        cardinality = obj.n  # Keras image iterators know their dataset size
-    return Sample(_to_numpy(x), _to_numpy(y), source, _generator_settings(obj), cardinality, obj)
+    x = _to_numpy(x)
+    batch = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
+    samples = cardinality * batch if cardinality else None  # at most: the last batch may be short
+    if isinstance(getattr(obj, "n", None), int):
+        samples = obj.n  # Keras image iterators know their dataset size
+    elif samples is None and hasattr(obj, "__len__"):
+        try:
+            samples = len(obj) * batch
+        except TypeError:
+            pass
+    return Sample(x, _to_numpy(y), source, _generator_settings(obj), samples, obj, batch_size=batch)
 
 
 def load_npz(path: Path) -> Sample:

@@ -48,7 +48,7 @@ def test_no_batch_means_batch_rules_are_skipped_and_said():
 def test_data_sources_mirror_fit():
     import keras
     import tensorflow as tf
-    from tf_keras.preprocessing.image import ImageDataGenerator  # Keras 3 dropped it; tf-keras keeps it
+    ImageDataGenerator = tf.keras.preprocessing.image.ImageDataGenerator  # not in keras.* any more
 
     x, y = tiny_data(64)
     raw = (x * 255).astype("uint8")
@@ -69,7 +69,9 @@ def test_data_sources_mirror_fit():
     }
     for name, (data, labels) in sources.items():
         report = cnnlint.check(tiny_cnn(), data, labels, select=["CNN102", "CNN103"])
-        assert {"CNN102", "CNN103"} <= report.codes(), name
+        # the image iterator hands out float32 (it casts), still 0-255: only the scale is wrong
+        expected = {"CNN103"} if name == "image iterator" else {"CNN102", "CNN103"}
+        assert report.codes() == expected, name
 
 
 def test_factory_may_return_model_with_dataset(tmp_path, capsys):

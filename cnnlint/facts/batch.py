@@ -42,6 +42,7 @@ class LabelFacts(ArrayFacts):
     classes: tuple = ()  # class ids present (integer labels, or argmax of one-hot)
     counts: tuple = ()  # samples per class, aligned with `classes`
     grouped: bool = False  # the labels come in one block per class (sorted or grouped by class)
+    block_order: tuple = ()  # when grouped: class ids in the order their blocks appear
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def label_facts(array) -> LabelFacts:
         ids = flat.argmax(axis=1)
     elif integer_valued and (array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1)):
         ids = flat.reshape(-1)
-    classes, counts, grouped = (), (), False
+    classes, counts, grouped, block_order = (), (), False, ()
     if ids is not None:
         tally = Counter(ids.astype(np.int64).tolist())
         if len(tally) <= MAX_CLASSES:
@@ -105,5 +106,8 @@ def label_facts(array) -> LabelFacts:
             counts = tuple(tally[c] for c in classes)
             runs = 1 + int(np.count_nonzero(ids[1:] != ids[:-1]))
             grouped = len(classes) > 1 and runs == len(classes)
+            if grouped:
+                starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+                block_order = tuple(int(ids[s]) for s in starts)
     return LabelFacts(**base, integer_valued=integer_valued, one_hot=one_hot, classes=classes,
-                      counts=counts, grouped=grouped)
+                      counts=counts, grouped=grouped, block_order=block_order)

@@ -14,6 +14,7 @@ ADAM_FAMILY = {"Adam", "AdamW", "Adamax", "Nadam", "Lamb"}
 ADAPTIVE = ADAM_FAMILY | {"RMSprop", "Adagrad", "Adadelta", "Adafactor", "Lion", "Ftrl"}
 BINARY_CE = {"binary_crossentropy", "binary_focal_crossentropy"}
 CATEGORICAL_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy", "categorical_focal_crossentropy"}
+HINGE = {"hinge", "squared_hinge", "categorical_hinge"}
 CROSS_ENTROPY = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
                  "binary_focal_crossentropy", "categorical_focal_crossentropy"}
 
@@ -27,6 +28,11 @@ class LossFacts:
     @property
     def is_cross_entropy(self) -> bool:
         return self.name in CROSS_ENTROPY
+
+    @property
+    def takes_class_labels(self) -> bool:
+        """Losses whose targets are classes (cross-entropy, hinge), not regression values."""
+        return self.name in CROSS_ENTROPY or self.name in HINGE
 
     @property
     def is_binary_ce(self) -> bool:

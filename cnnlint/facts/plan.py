@@ -19,7 +19,7 @@ class PlanFacts:
     def train_samples(self) -> int | None:
         if self.samples is None:
             return None
-        return self.samples - int(self.samples * self.validation_split)
+        return int(math.floor(self.samples * (1.0 - self.validation_split)))  # where Keras splits
 
     @property
     def steps_per_epoch(self) -> int | None:
