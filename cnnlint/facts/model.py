@@ -7,6 +7,11 @@ PASS_THROUGH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropo
                 "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity", "ActivityRegularization"}
 ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
                      "PReLU": "prelu"}
+CONV_DENSE = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+              "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"}
+DROPOUTS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout"}
+# layers that may sit between a layer and a model output without making it a hidden layer
+TOWARD_OUTPUT = PASS_THROUGH | set(ACTIVATION_LAYERS) | {"Activation", "ExpandDims", "Squeeze"}
 REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                     "depthwise_regularizer", "pointwise_regularizer")
 
@@ -42,6 +47,13 @@ class LayerFacts:
     @property
     def has_weights(self) -> bool:
         return self.trainable_params > 0
+
+    def channels(self, shape=None) -> int | None:
+        """Channels (units) in one of this layer's shapes (default: its output), by its data_format."""
+        shape = self.output_shape if shape is None else shape
+        if not isinstance(shape, tuple) or len(shape) < 2:
+            return None
+        return shape[1] if self.class_name != "Dense" and self.data_format == "channels_first" else shape[-1]
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,42 @@ class ModelFacts:
             return entry
         return next((lay for lay in self.leaves if entry.path in lay.inbound), None)
 
+    def get(self, path: str) -> LayerFacts | None:
+        return self._by_path.get(path)
+
     def consumers(self, path: str) -> list[LayerFacts]:
-        return [lay for lay in self.layers if path in lay.inbound]
+        table = self.__dict__.get("_consumers")
+        if table is None:
+            table = {}
+            for lay in self.layers:
+                for src in dict.fromkeys(lay.inbound):
+                    table.setdefault(src, []).append(lay)
+            object.__setattr__(self, "_consumers", table)
+        return table.get(path, [])
+
+    def readers(self, path: str) -> list[LayerFacts]:
+        """The layers that read `path`'s output (nested-model containers left out)."""
+        return [lay for lay in self.consumers(path) if not lay.is_model]
+
+    def has_unlisted_nodes(self) -> bool:
+        """Does the graph read nodes the facts do not list? Then `consumers()` may miss readers."""
+        return any(self.get(p) is None for lay in self.layers for p in lay.inbound) or any(
+            self.get(p) is None for p in self.output_layers)
+
+    def path_to_output(self, path: str) -> list[LayerFacts] | None:
+        """The layers after `path` up to a model output when only TOWARD_OUTPUT layers lie between (empty
+        when `path` is an output itself); None when `path` is a hidden layer. A layer nothing reads counts
+        as an output."""
+        chain, cur = [], self.layer(path)
+        while cur.path not in self.output_layers:
+            after = self.readers(cur.path)
+            if not after:
+                return chain
+            if len(after) != 1 or not (after[0].is_input or after[0].class_name in TOWARD_OUTPUT):
+                return None
+            cur = after[0]
+            chain.append(cur)
+        return chain
 
     def output_activation(self, output_index: int = 0) -> tuple[str, str]:
         """(activation, layer path) that shapes a model output, looking back through pass-through layers."""
@@ -199,7 +245,7 @@ class _Walker:
             graph = {c["name"]: _histories(c.get("inbound_nodes", [])) for c in cfg.get("layers", [])}
             outputs = [o[0] for o in _output_refs(cfg.get("output_layers", []))]
         previous: tuple = entry
-        for layer in model.layers:
+        for layer in model.operations if kind == "functional" else model.layers:  # keras.ops calls too
             path = prefix + layer.name
             if kind == "functional":
                 inbound = tuple(self.exits.get(prefix + n, (prefix + n,)) for n in graph.get(layer.name, []))
@@ -217,7 +263,7 @@ class _Walker:
         return previous
 
     def _add(self, layer, path, inbound, keras):
-        config = layer.get_config() if not isinstance(layer, keras.Model) else {"name": layer.name}
+        config = _config(layer, keras)
         cls = type(layer).__name__
         is_input = cls == "InputLayer"
         self.objects[path] = layer
@@ -229,11 +275,22 @@ class _Walker:
             data_format=config.get("data_format"), rate=config.get("rate"),
             input_shape=None if is_input else _layer_io(layer, "input"),
             output_shape=_layer_io(layer, "output"),
-            params=_count(layer.weights), trainable_params=_count(layer.trainable_weights),
+            params=_count(getattr(layer, "weights", ())),
+            trainable_params=_count(getattr(layer, "trainable_weights", ())),
             kernel_initializer=_class_of(config.get("kernel_initializer") or config.get("depthwise_initializer")),
             regularizers=_regularizers(config), inbound=tuple(inbound),
-            is_input=is_input, is_model=isinstance(layer, keras.Model), trainable=bool(layer.trainable),
+            is_input=is_input, is_model=isinstance(layer, keras.Model),
+            trainable=bool(getattr(layer, "trainable", False)),
             config=config))
+
+
+def _config(layer, keras) -> dict:
+    if isinstance(layer, keras.Model):
+        return {"name": layer.name}
+    try:
+        return layer.get_config()
+    except Exception:  # a keras.ops node or a custom layer without a config
+        return {"name": layer.name}
 
 
 def _output_refs(refs):
