@@ -36,3 +36,13 @@ def test_codes_and_names_are_unique():
 def test_rules_load_only_under_cnnlint_rules():
     assert "rules" not in sys.modules
     assert all(r.__module__.startswith("cnnlint.rules.") for r in RULES)
+
+
+def test_readme_rules_table_is_in_sync():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("<!-- rules-table")[1].split("<!-- end rules-table -->")[0]
+    rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:3])
+            for line in table.splitlines() if line.startswith("| CNN")}
+    assert rows == {(r.code, r.name, r.severity) for r in RULES}, "regenerate: cnnlint rule --all --markdown"
