@@ -1,24 +1,10 @@
-from cnnlint.facts.model import CONV_DENSE
+from cnnlint.facts.model import CONVS
 from cnnlint.rule import Rule, bad, good
-
-
-def _spatial(shape, data_format):  # None when the shape has no spatial axes
-    if isinstance(shape, tuple) and len(shape) >= 3:
-        return shape[2:] if data_format == "channels_first" else shape[1:-1]
-
-
-def _upstream(model, lay) -> list:
-    """`lay` and the layers before it along first inputs."""
-    chain = {}
-    while lay is not None and lay.path not in chain:
-        chain[lay.path] = lay
-        lay = model.get(lay.inbound[0]) if lay.inbound else None
-    return list(chain.values())
 
 
 def _window(lay) -> bool:  # a conv or a local (not global) pooling layer
     c = lay.class_name
-    return c in CONV_DENSE and c != "Dense" or "Pooling" in c and not c.startswith("Global")
+    return c in CONVS or "Pooling" in c and not c.startswith("Global")
 
 
 def _shrinks(lay) -> bool:  # may make the map smaller: conv, local pooling, any stride > 1
@@ -28,20 +14,20 @@ def _shrinks(lay) -> bool:  # may make the map smaller: conv, local pooling, any
 def shape_trail(model_facts, upto_path=None) -> str:
     """The spatial size along the path from the input to `upto_path` (default: the last layer), one entry
     per conv/pool/stride layer that changes it: "32 -> 30 -> 15 -> 6 -> 2 -> 1". Merges follow their first input."""
-    lay = model_facts.layer(upto_path) if upto_path else (model_facts.layers or [None])[-1]
-    chain = [x for x in reversed(_upstream(model_facts, lay)) if not x.is_model]
-    fmt = next((x.data_format for x in reversed(chain) if x.data_format), "channels_last")
+    end = upto_path or (model_facts.layers[-1].path if model_facts.layers else "")
+    chain = [x for x in reversed(model_facts.upstream(end)) if not x.is_model]
     sizes = []
     for i, lay in enumerate(chain):
         shapes = ([lay.output_shape if lay.is_input else lay.input_shape] if i == 0 else []) + (
             [lay.output_shape] if _shrinks(lay) else [])
-        for dims in [[str(d).replace("None", "?") for d in _spatial(shp, fmt)] for shp in shapes if _spatial(shp, fmt)]:
+        spatial = [model_facts.spatial(end, shp) for shp in shapes]
+        for dims in [[str(d).replace("None", "?") for d in dims] for dims in spatial if dims]:
             size = dims[0] if len(set(dims)) == 1 else "x".join(dims)
             sizes += [size] if not sizes or sizes[-1] != size else []
     return " -> ".join(sizes)
 
 
-def _victims(model, start, fmt) -> list:
+def _victims(model, start) -> list:
     """Conv/pool layers with a window > 1 that read the 1-pixel map `start` makes (zero padding does not count)."""
     found, todo, seen = [], [start], {start.path}
     while todo:
@@ -51,7 +37,7 @@ def _victims(model, start, fmt) -> list:
                 window = lay.kernel_size or lay.pool_size or (1,)
                 if _window(lay) and "Transpose" not in lay.class_name and max(window) > 1:
                     found.append(lay)
-                out = _spatial(lay.output_shape, fmt)
+                out = model.spatial(start.path, lay.output_shape)  # by the format of `start`
                 if out and (all(d == 1 for d in out) or lay.class_name.startswith("ZeroPadding")):
                     todo.append(lay)
     return sorted(found, key=lambda lay: lay.index)
@@ -130,14 +116,13 @@ class SpatialCollapse(Rule):
         model, covered = facts.model, set()
         fix = "remove a pooling/strided layer (or use padding='same'), or feed larger inputs"
         for lay in filter(_shrinks, model.leaves):
-            fmt = next((x.data_format for x in _upstream(model, lay) if x.data_format), "channels_last")
-            before, after = _spatial(lay.input_shape, fmt) or (), _spatial(lay.output_shape, fmt) or ()
+            before, after = (model.spatial(lay.path, shape) or () for shape in (lay.input_shape, lay.output_shape))
             size = "x".join(map(str, after))
             if any(d is not None and d <= 0 for d in after) and all(d is None or d > 0 for d in before):
                 yield self.finding(f"spatial size {shape_trail(model, lay.path)} at {lay.path}: the feature map "
                                    f"is empty ({size})", layer=lay.path, fix=fix)
             elif before and after and all(d == 1 for d in after) and not all(d == 1 for d in before):
-                victims = _victims(model, lay, fmt)
+                victims = _victims(model, lay)
                 if victims and not covered & {v.path for v in victims}:
                     covered |= {v.path for v in victims}
                     more, window = f" and {len(victims) - 1} more" * (len(victims) > 1), victims[0].kernel_size

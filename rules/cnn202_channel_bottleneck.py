@@ -1,22 +1,6 @@
-from cnnlint.facts.model import CONV_DENSE
 from cnnlint.rule import Rule, bad, good
 
-MERGE = {"Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract"}
 LOOKAHEAD_CONVS = 5  # how many convs past a channel drop to look for the block that widens again
-
-
-def _is_conv(lay) -> bool:
-    return lay.class_name in CONV_DENSE and lay.class_name != "Dense"
-
-
-def _channels(model, lay, shape):
-    """Channels of `shape` (an input/output of `lay`; None without spatial axes), by the data_format of `lay`
-    or, for layers without one (normalization, merges), of the nearest layer upstream that has one."""
-    fmt = lay
-    while fmt is not None and not fmt.data_format and fmt.inbound:
-        fmt = model.get(fmt.inbound[0])
-    if isinstance(shape, tuple) and len(shape) >= 3:
-        return (fmt or lay).channels(shape)
 
 
 def _previous_convs(model, lay) -> list:  # the nearest convs upstream, through layers neither conv nor dense
@@ -25,7 +9,7 @@ def _previous_convs(model, lay) -> list:  # the nearest convs upstream, through 
         prev = model.get(todo.pop())
         if prev is not None and prev.path not in seen and not prev.is_model and prev.units is None:
             seen.add(prev.path)
-            found, todo = (found + [prev], todo) if _is_conv(prev) else (found, todo + list(prev.inbound))
+            found, todo = (found + [prev], todo) if prev.is_conv else (found, todo + list(prev.inbound))
     return found
 
 
@@ -40,14 +24,14 @@ def _excused(model, conv, wide) -> bool:
             return True  # a conv head (segmentation map, all-conv classifier)
         for nxt in [c for c in model.readers(lay.path) if c.path not in seen]:
             seen.add(nxt.path)
-            chans = _channels(model, nxt, nxt.output_shape)
-            merge = nxt.class_name in MERGE and len(set(nxt.inbound)) > 1  # (not a keras.ops `x + 3`)
-            if merge and chans is not None and (convs == 0 or chans >= wide):
+            chans = model.channels(nxt.path, nxt.output_shape)
+            joins = nxt.is_merge and nxt.class_name != "Dot"  # a Dot contracts channels: it joins no stream
+            if joins and chans is not None and (convs == 0 or chans >= wide):
                 return True  # residual/linear-bottleneck add, dense or inception block concat
             if "Transpose" in nxt.class_name or nxt.class_name.startswith("UpSampling") or (
-                    pointwise and _is_conv(nxt) and (chans or 0) >= wide):
+                    pointwise and nxt.is_conv and (chans or 0) >= wide):
                 return True  # a decoder follows (autoencoder code); a 1x1 reduce then expand (ResNet, MobileNetV2, SE)
-            depth, weighted = convs + _is_conv(nxt), heavy or nxt.params > 0
+            depth, weighted = convs + nxt.is_conv, heavy or nxt.params > 0
             if depth <= LOOKAHEAD_CONVS and (chans is not None or not weighted):
                 todo.append((nxt, depth, weighted))
     return False
@@ -125,8 +109,8 @@ class ChannelBottleneck(Rule):
 
     def check(self, facts):
         model, ratio, flagged = facts.model, self.opts["ratio"], set()
-        for lay in filter(_is_conv, model.leaves):
-            wide, narrow = _channels(model, lay, lay.input_shape), _channels(model, lay, lay.output_shape)
+        for lay in [lay for lay in model.leaves if lay.is_conv]:
+            wide, narrow = model.channels(lay.path, lay.input_shape), model.channels(lay.path, lay.output_shape)
             before = _previous_convs(model, lay) if wide and narrow and wide >= ratio * narrow else []
             if before and not _excused(model, lay, wide):
                 after = ", ".join(p.path for p in before[:2]) + (" ..." if len(before) > 2 else "")
@@ -138,7 +122,7 @@ class ChannelBottleneck(Rule):
             if model.output_activation(i)[0] in ("softmax", "sigmoid") and (classes or 0) > 1 and len(shape) == 2:
                 for dense in _ancestors(model, out):  # a Dense on a feature map is a 1x1 conv, not a hidden Dense
                     if dense.class_name == "Dense" and dense.units < classes and dense.path not in flagged \
-                            and _channels(model, dense, dense.output_shape) is None:
+                            and model.channels(dense.path, dense.output_shape) is None:
                         flagged.add(dense.path)
                         yield self.finding(
                             f"hidden Dense {dense.path} has {dense.units} units but output {out} predicts "

@@ -1,15 +1,8 @@
-from cnnlint.facts.model import ACTIVATION_LAYERS, CONV_DENSE, PASS_THROUGH
+from cnnlint.facts.model import ACTIVATION_LAYERS, CONV_DENSE, NORMALIZATION, PASS_THROUGH
 from cnnlint.rule import Rule, bad, good
 
 SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "hard_tanh", "softsign"}
-NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
-                 "RMSNormalization"}
-MERGE = {"Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot"}
 ACTIVATIONS = {"Activation", *ACTIVATION_LAYERS}
-
-
-def _resets(lay) -> bool:  # normalization, or a skip connection (a merge of two inputs, not a keras.ops `x + 3`)
-    return lay.class_name in NORMALIZATION or lay.class_name in MERGE and len(set(lay.inbound)) > 1
 
 
 def _activation(model, lay) -> str:
@@ -106,7 +99,8 @@ class SaturatingActivationStack(Rule):
             if lay.class_name in CONV_DENSE:
                 act, hidden = _activation(model, lay), model.path_to_output(lay.path) is None
                 runs[lay.path] = before + ((lay.path, act),) if act in SATURATING and hidden else ()
-            elif _resets(lay) or lay.has_weights or act not in SATURATING | {None, "linear"}:
+            elif lay.class_name in NORMALIZATION or lay.is_merge or lay.has_weights or (  # a skip connection resets
+                    act not in SATURATING | {None, "linear"}):
                 runs[lay.path] = ()
             else:
                 runs[lay.path] = before

@@ -1,27 +1,20 @@
-from cnnlint.facts.model import DROPOUTS
+from cnnlint.facts.model import DROPOUTS, NORMALIZATION
 from cnnlint.rule import Rule, bad, good
 
 REGULARIZING = DROPOUTS | {"GaussianNoise", "ActivityRegularization"}
-NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization"}
+# narrower than NORMALIZATION on purpose: the catalogue's BatchNorm/LayerNorm (and GroupNorm), trainable only
+REGULARIZING_NORMALIZATION = NORMALIZATION - {"UnitNormalization", "RMSNormalization"}
 AUGMENTATION = {"RandAugment", "AugMix", "CutMix", "MixUp", "Solarization", "Equalization"}  # besides Random*
-GENERATOR_NEUTRAL = {"rotation_range": 0, "width_shift_range": 0, "height_shift_range": 0, "shear_range": 0,
-                     "zoom_range": [1.0, 1.0], "horizontal_flip": False, "vertical_flip": False,
-                     "brightness_range": None, "channel_shift_range": 0}
 
 
 def _regularizes(lay) -> bool:
     """The layer fights overfitting: dropout/noise, (trainable) normalization, augmentation, a weight penalty."""
-    if lay.class_name in REGULARIZING or lay.class_name in NORMALIZATION and lay.trainable:
+    if lay.class_name in REGULARIZING or lay.class_name in REGULARIZING_NORMALIZATION and lay.trainable:
         return True
     if lay.class_name.startswith("Random") or lay.class_name in AUGMENTATION:
         return True
     return any(kind != "bias" and (reg["l1"] > 0 or reg["l2"] > 0 or reg["class_name"] not in ("L1", "L2", "L1L2"))
                for kind, reg in lay.regularizers.items())
-
-
-def _generator_augments(settings: dict) -> bool:
-    """Whether ImageDataGenerator settings change the images (not just rescale/standardize them)."""
-    return any(settings.get(key) is not None and settings[key] != neutral for key, neutral in GENERATOR_NEUTRAL.items())
 
 
 def _seed002_cnn(*head, augment=()):
@@ -106,7 +99,7 @@ class MissingRegularization(Rule):
         model, params = facts.model, facts.model.trainable_params
         if any(_regularizes(lay) for lay in model.leaves):
             return
-        if facts.batch is not None and _generator_augments(facts.batch.augmentation):
+        if facts.batch is not None and facts.batch.augments:
             return
         samples = facts.plan.train_samples if facts.plan is not None else None
         if params > self.opts["max_params"]:

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MAX_CLASSES = 10_000
+# ImageDataGenerator settings that change the images, with the value that leaves them unchanged
+GENERATOR_NEUTRAL = {"rotation_range": 0, "width_shift_range": 0, "height_shift_range": 0, "shear_range": 0,
+                     "zoom_range": [1.0, 1.0], "horizontal_flip": False, "vertical_flip": False,
+                     "brightness_range": None, "channel_shift_range": 0}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,13 @@ class BatchFacts:
     @property
     def y(self) -> LabelFacts | None:
         return self.labels[0] if self.labels else None
+
+    @property
+    def augments(self) -> bool:
+        """The data is an ImageDataGenerator that changes the images (not just rescales/standardizes them)."""
+        settings = self.augmentation
+        return any(settings.get(key) is not None and settings[key] != neutral
+                   for key, neutral in GENERATOR_NEUTRAL.items())
 
 
 def _stats(array: np.ndarray) -> dict:

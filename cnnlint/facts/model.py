@@ -9,7 +9,12 @@ ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_r
                      "PReLU": "prelu"}
 CONV_DENSE = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
               "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D"}
+CONVS = CONV_DENSE - {"Dense"}
 DROPOUTS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout"}
+# layers that join two or more inputs; a keras.ops call (`x + y`) is listed under the same class name
+MERGE = {"Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot"}
+NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+                 "RMSNormalization"}
 # layers that may sit between a layer and a model output without making it a hidden layer
 TOWARD_OUTPUT = PASS_THROUGH | set(ACTIVATION_LAYERS) | {"Activation", "ExpandDims", "Squeeze"}
 REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
@@ -41,6 +46,7 @@ class LayerFacts:
     is_input: bool = False
     is_model: bool = False  # a nested model; its layers follow it with its path as prefix
     is_output: bool = False
+    is_op: bool = False  # a keras.ops call in a functional graph (`x + 3`, `keras.ops.add(x, y)`), not a layer
     trainable: bool = True
     config: dict = field(default_factory=dict)
 
@@ -48,12 +54,20 @@ class LayerFacts:
     def has_weights(self) -> bool:
         return self.trainable_params > 0
 
+    @property
+    def is_conv(self) -> bool:
+        return self.class_name in CONVS
+
+    @property
+    def is_merge(self) -> bool:
+        """A merge of two or more distinct inputs (a skip connection), not a keras.ops `x + 3`."""
+        return self.class_name in MERGE and len(set(self.inbound)) > 1
+
     def channels(self, shape=None) -> int | None:
-        """Channels (units) in one of this layer's shapes (default: its output), by its data_format."""
+        """Channels (units) in one of this layer's shapes (default: its output), by its data_format (a Dense
+        reads its last axis). `ModelFacts.channels` also knows the format of layers that have none."""
         shape = self.output_shape if shape is None else shape
-        if not isinstance(shape, tuple) or len(shape) < 2:
-            return None
-        return shape[1] if self.class_name != "Dense" and self.data_format == "channels_first" else shape[-1]
+        return _channels(shape, self.class_name != "Dense" and self.data_format == "channels_first", 2)
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,31 @@ class ModelFacts:
             chain.append(cur)
         return chain
 
+    def upstream(self, path: str) -> list[LayerFacts]:
+        """The layer at `path` and the layers before it along first inputs (a merge follows its first input)."""
+        chain, lay = {}, self.get(path)
+        while lay is not None and lay.path not in chain:
+            chain[lay.path] = lay
+            lay = self.get(lay.inbound[0]) if lay.inbound else None
+        return list(chain.values())
+
+    def data_format(self, path: str) -> str:
+        """The layer's data_format, else that of the nearest layer upstream that has one (normalization,
+        merges and activations have none); "channels_last" when none does."""
+        return next((lay.data_format for lay in self.upstream(path) if lay.data_format), "channels_last")
+
+    def spatial(self, path: str, shape) -> tuple | None:
+        """The spatial dims of `shape` (one of the layer's shapes, batch axis first) by `data_format(path)`;
+        None when it has no spatial axes (rank < 3)."""
+        if isinstance(shape, tuple) and len(shape) >= 3:
+            return shape[2:] if self.data_format(path) == "channels_first" else shape[1:-1]
+        return None
+
+    def channels(self, path: str, shape) -> int | None:
+        """The channels of `shape` (one of the layer's shapes) by `data_format(path)`; None when it has no
+        spatial axes (rank < 3)."""
+        return _channels(shape, self.data_format(path) == "channels_first", 3)
+
     def output_activation(self, output_index: int = 0) -> tuple[str, str]:
         """(activation, layer path) that shapes a model output, looking back through pass-through layers."""
         lay = self.layer(self.output_layers[output_index])
@@ -147,6 +186,12 @@ class ModelFacts:
     def output_units(self, output_index: int = 0) -> int | None:
         shape = self.output_shapes[output_index]
         return shape[-1] if shape else None
+
+
+def _channels(shape, channels_first: bool, min_rank: int) -> int | None:
+    if not isinstance(shape, tuple) or len(shape) < min_rank:
+        return None
+    return shape[1] if channels_first else shape[-1]
 
 
 def _shape(tensor_or_list):
@@ -279,7 +324,7 @@ class _Walker:
             trainable_params=_count(getattr(layer, "trainable_weights", ())),
             kernel_initializer=_class_of(config.get("kernel_initializer") or config.get("depthwise_initializer")),
             regularizers=_regularizers(config), inbound=tuple(inbound),
-            is_input=is_input, is_model=isinstance(layer, keras.Model),
+            is_input=is_input, is_model=isinstance(layer, keras.Model), is_op=not isinstance(layer, keras.Layer),
             trainable=bool(getattr(layer, "trainable", False)),
             config=config))
 
