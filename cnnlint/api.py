@@ -80,8 +80,16 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
                     sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,
                     validation_split=validation_split,
                     samples=samples if samples is not None else sample.samples, probe_requested=probe)
+    return lint_facts(facts, cfg, select=select, extend_select=extend_select, ignore=ignore, probe=probe,
+                      extra_rules=extra_rules, fail_on=fail_on, started=started)
+
+
+def lint_facts(facts, cfg, *, select=None, extend_select=None, ignore=None, probe=False, extra_rules=(),
+               fail_on=None, started=None) -> Report:
+    """Run the selected rules on facts already extracted (also for a model that could not be built)."""
+    started = time.perf_counter() if started is None else started
     rules = engine.select(cfg, select=select, extend_select=extend_select, ignore=ignore, probe=probe)
     rules += [cls() for cls in extra_rules]
     findings, skipped = engine.run(facts, rules, cfg)
-    return Report(target=name, findings=findings, skipped=skipped, duration=time.perf_counter() - started,
-                  fail_on=fail_on or cfg.fail_on)
+    return Report(target=facts.target, findings=findings, skipped=skipped,
+                  duration=time.perf_counter() - started, fail_on=fail_on or cfg.fail_on)

@@ -108,12 +108,18 @@ def _config_for(target: str, args, cfg, root):
 
 
 def _lint(job, args, cfg):
-    from cnnlint.api import check
-    from cnnlint.loader import load_data, load_target
+    from cnnlint.api import check, lint_facts
+    from cnnlint.facts import Facts
+    from cnnlint.loader import CollapsedModel, load_data, load_target
 
     root = cfg.root if cfg.path and not args.targets else None
     cfg = _config_for(job["target"], args, cfg, root)
-    loaded = load_target(job["target"], unsafe=args.unsafe, root=root)
+    try:
+        loaded = load_target(job["target"], unsafe=args.unsafe, root=root)
+    except CollapsedModel as collapsed:  # Keras refused to build it: CNN201 still names the layer
+        facts = Facts(target=job["target"], problems=(collapsed.problem,))
+        return lint_facts(facts, cfg, select=args.select, extend_select=args.extend_select, ignore=args.ignore,
+                          fail_on=args.fail_on)
     sample = loaded.sample
     if job["data"]:
         inputs = getattr(loaded.model, "inputs", None)

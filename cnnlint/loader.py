@@ -76,11 +76,31 @@ def _function(spec: str, what: str, root: Path | None):
     return fn
 
 
-def _call(fn, spec: str):
+class CollapsedModel(Exception):
+    """The factory failed because Keras refused a zero or negative spatial size (reported as CNN201)."""
+
+    def __init__(self, problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _call(fn, spec: str, *, builds_model: bool = False):
+    import keras
+
+    from cnnlint.collapse import diagnose
+
+    filtering = keras.config.is_traceback_filtering_enabled()
+    keras.config.disable_traceback_filtering()  # keep the layer frames that show where a size hit zero
     try:
         return fn()
     except BaseException as exc:  # noqa: BLE001 - includes SystemExit from a script-style factory
+        problem = diagnose(exc) if builds_model else None
+        if problem is not None:
+            raise CollapsedModel(problem) from None
         raise UsageError(f"{spec} raised {one_line(exc)}") from None
+    finally:
+        if filtering:
+            keras.config.enable_traceback_filtering()
 
 
 def _is_model(obj) -> bool:
@@ -93,7 +113,7 @@ def load_target(spec: str, *, unsafe: bool = False, root: Path | None = None) ->
     if spec.endswith(SAVED_SUFFIXES):
         return _load_saved(spec, unsafe=unsafe, root=root)
     fn = _function(spec, "target", root)
-    result = _call(fn, spec)
+    result = _call(fn, spec, builds_model=True)
     sample = None
     if isinstance(result, tuple) and result and _is_model(result[0]):
         model, rest = result[0], result[1:]

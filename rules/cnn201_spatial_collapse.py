@@ -1,30 +1,4 @@
-from cnnlint.facts.model import CONVS
 from cnnlint.rule import Rule, bad, good
-
-
-def _window(lay) -> bool:  # a conv or a local (not global) pooling layer
-    c = lay.class_name
-    return c in CONVS or "Pooling" in c and not c.startswith("Global")
-
-
-def _shrinks(lay) -> bool:  # may make the map smaller: conv, local pooling, any stride > 1
-    return not lay.is_input and (_window(lay) or max(lay.strides or (1,)) > 1)
-
-
-def shape_trail(model_facts, upto_path=None) -> str:
-    """The spatial size along the path from the input to `upto_path` (default: the last layer), one entry
-    per conv/pool/stride layer that changes it: "32 -> 30 -> 15 -> 6 -> 2 -> 1". Merges follow their first input."""
-    end = upto_path or (model_facts.layers[-1].path if model_facts.layers else "")
-    chain = [x for x in reversed(model_facts.upstream(end)) if not x.is_model]
-    sizes = []
-    for i, lay in enumerate(chain):
-        shapes = ([lay.output_shape if lay.is_input else lay.input_shape] if i == 0 else []) + (
-            [lay.output_shape] if _shrinks(lay) else [])
-        spatial = [model_facts.spatial(end, shp) for shp in shapes]
-        for dims in [[str(d).replace("None", "?") for d in dims] for dims in spatial if dims]:
-            size = dims[0] if len(set(dims)) == 1 else "x".join(dims)
-            sizes += [size] if not sizes or sizes[-1] != size else []
-    return " -> ".join(sizes)
 
 
 def _victims(model, start) -> list:
@@ -35,7 +9,7 @@ def _victims(model, start) -> list:
             if lay.path not in seen:
                 seen.add(lay.path)
                 window = lay.kernel_size or lay.pool_size or (1,)
-                if _window(lay) and "Transpose" not in lay.class_name and max(window) > 1:
+                if lay.has_window and "Transpose" not in lay.class_name and max(window) > 1:
                     found.append(lay)
                 out = model.spatial(start.path, lay.output_shape)  # by the format of `start`
                 if out and (all(d == 1 for d in out) or lay.class_name.startswith("ZeroPadding")):
@@ -108,18 +82,23 @@ class SpatialCollapse(Rule):
     """
 
     code, name, severity = "CNN201", "spatial-collapse", "error"
-    needs, options = ("model",), {}
+    needs, options = (), {}  # also judges a model Keras refused to build (facts.problems)
     examples = (pooled_to_one_pixel_then_conv, nested_channels_first_strided, conv1d_to_one_step,
                 one_pixel_then_pointwise_global_and_decoder)
 
     def check(self, facts):
         model, covered = facts.model, set()
         fix = "remove a pooling/strided layer (or use padding='same'), or feed larger inputs"
-        for lay in filter(_shrinks, model.leaves):
+        for problem in facts.problems:
+            if problem.stage == "collapse":
+                yield self.finding(problem.message, layer=problem.layer, fix=fix)
+        if model is None:
+            return
+        for lay in (lay for lay in model.leaves if lay.shrinks):
             before, after = (model.spatial(lay.path, shape) or () for shape in (lay.input_shape, lay.output_shape))
             size = "x".join(map(str, after))
             if any(d is not None and d <= 0 for d in after) and all(d is None or d > 0 for d in before):
-                yield self.finding(f"spatial size {shape_trail(model, lay.path)} at {lay.path}: the feature map "
+                yield self.finding(f"spatial size {model.shape_trail(lay.path)} at {lay.path}: the feature map "
                                    f"is empty ({size})", layer=lay.path, fix=fix)
             elif before and after and all(d == 1 for d in after) and not all(d == 1 for d in before):
                 victims = _victims(model, lay)
@@ -127,7 +106,7 @@ class SpatialCollapse(Rule):
                     covered |= {v.path for v in victims}
                     more, window = f" and {len(victims) - 1} more" * (len(victims) > 1), victims[0].kernel_size
                     yield self.finding(
-                        f"spatial size {shape_trail(model, lay.path)} at {lay.path} (size {size}), but "
+                        f"spatial size {model.shape_trail(lay.path)} at {lay.path} (size {size}), but "
                         f"{victims[0].path} ({'x'.join(map(str, window or victims[0].pool_size))} window){more} "
                         f"still follow{'s' * (not more)}: it sees a single {'pixel' if len(after) > 1 else 'step'}",
                         layer=lay.path, severity="warning",

@@ -10,6 +10,8 @@ CASES = [
     ("seed000_raw_uint8_fixed", ["--epochs", "10"], set(), None, 0),
     ("seed001_capacity", [], {"CNN303"}, set(), 1),
     ("seed001_capacity_fixed", ["--samples", "60000"], set(), None, 0),  # the arrays sample an MNIST-size set
+    ("seed001_excessive_pooling", [], {"CNN201"}, set(), 1),  # Keras refuses to build it; CNN201 names the layer
+    ("seed001_excessive_pooling_fixed", ["--samples", "50000"], set(), None, 0),
     ("seed002_overfit", ["--epochs", "20"], {"CNN204"}, set(), 1),
     ("seed002_overfit_fixed", ["--epochs", "20"], set(), None, 0),
     ("seed002_underfit", ["--epochs", "20", "--samples", "60000"], set(), None, 0),  # underfitting shows in the probe fit (CNN405)
@@ -31,3 +33,25 @@ def test_example(capsys, module, args, must, must_not, exit_code):
         assert not (must_not & codes), f"unexpected {must_not & codes}"
     assert "CNN901" not in codes and "CNN902" not in codes
     assert code == exit_code, err
+
+
+def test_collapse_that_keras_refuses_names_the_layer_and_the_trail(capsys):
+    code, doc, err = run_json(capsys, EXAMPLES / "seed001_excessive_pooling.py:build_model")
+    (finding,) = doc["findings"]
+    layer = finding["layer"]  # the fourth Conv2D; its auto name depends on what this process built before
+    assert finding["code"] == "CNN201" and finding["severity"] == "error" and layer.startswith("conv2d")
+    assert finding["message"].startswith(f"spatial size 32 -> 30 -> 15 -> 13 -> 6 -> 4 -> 2 -> 0 at {layer}:")
+    assert code == 1 and "Traceback" not in err
+
+
+def test_collapse_in_a_functional_factory(tmp_path, capsys):
+    (tmp_path / "f.py").write_text(
+        "import keras\nfrom keras import layers\n"
+        "def build():\n"
+        "    inputs = keras.Input((8, 8, 3))\n"
+        "    x = layers.MaxPooling2D(4, name='p1')(inputs)\n"
+        "    x = layers.MaxPooling2D(4, name='p2')(x)\n"
+        "    return keras.Model(inputs, x)\n")
+    code, doc, _ = run_json(capsys, f"{tmp_path}/f.py:build")
+    assert [(f["code"], f["layer"]) for f in doc["findings"]] == [("CNN201", "p2")]
+    assert doc["findings"][0]["message"].startswith("spatial size 8 -> 2 -> 0 at p2")

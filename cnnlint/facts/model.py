@@ -63,6 +63,16 @@ class LayerFacts:
         """A merge of two or more distinct inputs (a skip connection), not a keras.ops `x + 3`."""
         return self.class_name in MERGE and len(set(self.inbound)) > 1
 
+    @property
+    def has_window(self) -> bool:
+        """A conv or a local (not global) pooling layer."""
+        return self.is_conv or "Pooling" in self.class_name and not self.class_name.startswith("Global")
+
+    @property
+    def shrinks(self) -> bool:
+        """May make the feature map smaller: a conv, local pooling, or any stride > 1."""
+        return not self.is_input and (self.has_window or max(self.strides or (1,)) > 1)
+
     def channels(self, shape=None) -> int | None:
         """Channels (units) in one of this layer's shapes (default: its output), by its data_format (a Dense
         reads its last axis). `ModelFacts.channels` also knows the format of layers that have none."""
@@ -136,6 +146,22 @@ class ModelFacts:
         return any(self.get(p) is None for lay in self.layers for p in lay.inbound) or any(
             self.get(p) is None for p in self.output_layers)
 
+    def shape_trail(self, upto_path: str | None = None) -> str:
+        """The spatial size along the path from the input to `upto_path` (default: the last layer), one entry
+        per conv/pool/stride layer that changes it: "32 -> 30 -> 15 -> 6 -> 2 -> 1". Merges follow their first
+        input."""
+        end = upto_path or (self.layers[-1].path if self.layers else "")
+        chain = [x for x in reversed(self.upstream(end)) if not x.is_model]
+        sizes = []
+        for i, lay in enumerate(chain):
+            shapes = ([lay.output_shape if lay.is_input else lay.input_shape] if i == 0 else []) + (
+                [lay.output_shape] if lay.shrinks else [])
+            spatial = [self.spatial(end, shp) for shp in shapes]
+            for dims in [[str(d).replace("None", "?") for d in dims] for dims in spatial if dims]:
+                size = dims[0] if len(set(dims)) == 1 else "x".join(dims)
+                sizes += [size] if not sizes or sizes[-1] != size else []
+        return " -> ".join(sizes)
+
     def path_to_output(self, path: str) -> list[LayerFacts] | None:
         """The layers after `path` up to a model output when only TOWARD_OUTPUT layers lie between (empty
         when `path` is an output itself); None when `path` is a hidden layer. A layer nothing reads counts
@@ -162,7 +188,18 @@ class ModelFacts:
     def data_format(self, path: str) -> str:
         """The layer's data_format, else that of the nearest layer upstream that has one (normalization,
         merges and activations have none); "channels_last" when none does."""
-        return next((lay.data_format for lay in self.upstream(path) if lay.data_format), "channels_last")
+        cache = self.__dict__.setdefault("_formats", {})
+        walked, lay = [], self.get(path)
+        while lay is not None and lay.path not in cache and not lay.data_format and lay.inbound:
+            walked.append(lay.path)
+            lay = self.get(lay.inbound[0])
+            if lay is not None and lay.path in walked:
+                break
+        found = (cache.get(lay.path) if lay is not None and lay.path in cache else
+                 (lay.data_format if lay is not None else None)) or "channels_last"
+        for step in walked:
+            cache[step] = found
+        return found
 
     def spatial(self, path: str, shape) -> tuple | None:
         """The spatial dims of `shape` (one of the layer's shapes, batch axis first) by `data_format(path)`;
