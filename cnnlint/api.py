@@ -53,11 +53,14 @@ def _is_keras_model(model) -> bool:
 
 def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_split=0.0, samples=None,
           probe=False, select=None, ignore=None, extend_select=None, config=None, fail_on=None,
-          extra_rules=(), target=None) -> Report:
+          extra_rules=(), target=None, probe_steps=50, probe_timeout=60.0, probe_seeds=1, probe_seed=0,
+          memory_limit=None, progress=None) -> Report:
     """Lint `model` with an optional sample batch and the training plan, as `model.fit` takes them.
 
     `x` may be arrays, a tf.data.Dataset, a keras.utils.PyDataset, a Keras image iterator or a
-    generator. `extra_rules` are additional Rule classes to run (for testing your own rules).
+    generator. `probe=True` adds the probe fit (on a copy of the model) when there is data and the static
+    rules found no error. `memory_limit` (bytes or "8GiB") checks the plan against a device's memory.
+    `extra_rules` are additional Rule classes to run (for testing your own rules).
     """
     from cnnlint.data import Sample, sample_from
     from cnnlint.facts.extract import extract
@@ -80,8 +83,16 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
                     sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,
                     validation_split=validation_split,
                     samples=samples if samples is not None else sample.samples, probe_requested=probe)
-    return lint_facts(facts, cfg, select=select, extend_select=extend_select, ignore=ignore, probe=probe,
-                      extra_rules=extra_rules, fail_on=fail_on, started=started)
+    report = lint_facts(facts, cfg, select=select, extend_select=extend_select, ignore=ignore, probe=False,
+                        extra_rules=extra_rules, fail_on=fail_on, started=started)
+    if probe:
+        from cnnlint.probe.session import probe_report
+
+        probe_report(report, model, sample, facts, cfg, select=select, extend_select=extend_select, ignore=ignore,
+                     steps=probe_steps, timeout=probe_timeout, seeds=probe_seeds, seed=probe_seed,
+                     memory_limit=memory_limit, progress=progress)
+        report.duration = time.perf_counter() - started
+    return report
 
 
 def lint_facts(facts, cfg, *, select=None, extend_select=None, ignore=None, probe=False, extra_rules=(),

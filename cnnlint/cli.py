@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--epochs", type=int)
     plan.add_argument("--validation-split", type=float)
     plan.add_argument("--samples", type=int, help="full training-set size when the batch is only a sample")
+    probe = p.add_argument_group("probe fit (runs when there is data and no static error)")
+    probe.add_argument("--no-probe", action="store_true", help="static rules only")
+    probe.add_argument("--probe-steps", type=int, default=50, help="steps fitting one fixed batch (default 50)")
+    probe.add_argument("--probe-timeout", type=float, default=60.0, help="seconds per probe (default 60)")
+    probe.add_argument("--probe-seeds", type=int, default=1, help="repeat with N seeds and count the symptoms")
+    probe.add_argument("--memory-limit", help="check the plan against a device with this memory, e.g. 8GiB")
+    probe.add_argument("--plot", help="save the probe's loss curve and gradient norms to this PNG")
     sel = p.add_argument_group("rule selection")
     sel.add_argument("--select", type=_csv, help="codes, prefixes or names (replaces the config's select)")
     sel.add_argument("--extend-select", type=_csv, default=[])
@@ -125,10 +132,24 @@ def _lint(job, args, cfg):
         inputs = getattr(loaded.model, "inputs", None)
         rank = len(inputs[0].shape) - 1 if inputs else None
         sample = load_data(job["data"], sample_rank=rank, root=cfg.root if cfg.path and not args.data else None)
+    progress = _progress_bar(job["target"]) if args.format == "text" and sys.stderr.isatty() else None
     return check(loaded.model, sample, batch_size=job["batch_size"], epochs=job["epochs"],
                  validation_split=job["validation_split"] or 0.0, samples=job["samples"], select=args.select,
                  extend_select=args.extend_select, ignore=args.ignore, config=cfg, fail_on=args.fail_on,
-                 target=job["target"])
+                 target=job["target"], probe=not args.no_probe, probe_steps=args.probe_steps,
+                 probe_timeout=args.probe_timeout, probe_seeds=args.probe_seeds, memory_limit=args.memory_limit,
+                 progress=progress)
+
+
+def _progress_bar(target: str):
+    """A one-line progress bar on stderr (a terminal only) while the probe fits."""
+    def show(step: int, total: int) -> None:
+        done = int(30 * step / max(1, total))
+        end = "\n" if step >= total else ""
+        print(f"\rprobing {target} [{'#' * done}{'.' * (30 - done)}] {step}/{total}", end=end, file=sys.__stderr__,
+              flush=True)
+
+    return show
 
 
 @contextlib.contextmanager
@@ -161,6 +182,19 @@ def _import_tensorflow() -> None:
             pass
 
 
+def _plot(reports, path: str) -> None:
+    from pathlib import Path
+
+    from cnnlint.report.plot import save
+
+    probed = [r for r in reports if r.probe]
+    if not probed:
+        print("cnnlint: warning: --plot: no probe ran, nothing to plot", file=sys.stderr)
+    for i, report in enumerate(probed):
+        out = Path(path) if len(probed) == 1 else Path(path).with_stem(f"{Path(path).stem}-{i + 1}")
+        save(report, out)
+
+
 def run(argv: list[str]) -> int:
     if argv[:1] == ["rule"]:
         return _rule_command(argv[1:])
@@ -172,6 +206,13 @@ def run(argv: list[str]) -> int:
     from cnnlint.report import render
 
     cfg = config_mod.load(args.config)
+    for flag in ("probe_steps", "probe_seeds"):
+        if getattr(args, flag) < 1:
+            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.memory_limit:
+        from cnnlint.probe.memory import parse_size
+
+        parse_size(args.memory_limit)  # a typo is a usage error before anything loads
     for selector in [*(args.select or []), *args.extend_select, *args.ignore]:
         registry.resolve(selector)
     jobs = _jobs(args, cfg)
@@ -181,6 +222,8 @@ def run(argv: list[str]) -> int:
     with contextlib.redirect_stdout(sys.stderr):  # a factory's prints must not corrupt machine formats
         for job in jobs:
             reports.append(_lint(job, args, cfg))
+    if args.plot:
+        _plot(reports, args.plot)
     options = {"quiet": args.quiet, "duration": time.perf_counter() - started, "show_statistics": args.statistics}
     print(render(args.format, reports, **options) if args.format == "text" else render(args.format, reports))
     failed = any(not r.ok for r in reports)

@@ -50,9 +50,13 @@ def run(facts, rules: list, config: Config) -> tuple[list[Finding], list[tuple[s
             findings.append(_crash(rule, exc))
     findings = _apply_overrides(findings, facts, config, run_codes={r.code for r in rules})
     findings = [f.with_(severity=config.severities.get(f.code, f.severity), target=facts.target) for f in findings]
+    return ordered(findings, facts), skipped
+
+
+def ordered(findings, facts) -> list[Finding]:
+    """Most severe first, then by code, then by the layer's position in the model."""
     order = {lay.path: lay.index for lay in facts.model.layers} if facts.model else {}
-    findings.sort(key=lambda f: (-severity_rank(f.severity), f.code, order.get(f.layer, -1)))
-    return findings, skipped
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.code, order.get(f.layer, -1)))
 
 
 _NEED_WORDS = {"batch": "a sample batch (--data)", "plan": "the training plan", "probe": "the probe fit",

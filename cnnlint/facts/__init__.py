@@ -7,6 +7,7 @@ from cnnlint.facts.batch import ArrayFacts, BatchFacts, LabelFacts
 from cnnlint.facts.compile import CompileFacts, LossFacts
 from cnnlint.facts.model import LayerFacts, ModelFacts
 from cnnlint.facts.plan import PlanFacts
+from cnnlint.facts.probe import MemoryFacts, PipelineFacts, ProbeFacts
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,12 @@ class Facts:
     compile: CompileFacts | None = None
     batch: BatchFacts | None = None
     plan: PlanFacts | None = None
-    probe: object | None = None
+    probe: ProbeFacts | None = None
     problems: tuple[Problem, ...] = ()
     probe_requested: bool = False
     extra: dict = field(default_factory=dict)
 
 
-__all__ = ["ArrayFacts", "BatchFacts", "CompileFacts", "Facts", "LabelFacts", "LayerFacts", "LossFacts",
+__all__ = ["ArrayFacts", "BatchFacts", "CompileFacts", "Facts", "LabelFacts", "LayerFacts", "LossFacts", "MemoryFacts",
+           "PipelineFacts", "ProbeFacts",
            "ModelFacts", "PlanFacts", "Problem"]

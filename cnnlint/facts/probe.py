@@ -1,0 +1,58 @@
+"""ProbeFacts: what a short, seeded fit on a copy of the model measured. Plain data; rules judge it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MemoryFacts:
+    """Step (1): one real train step at the planned batch size (CNN403)."""
+
+    batch_size: int
+    fits: bool | None  # None when it could not be tried (e.g. the model cannot be saved for a subprocess)
+    method: str  # "measured" (GPU peak), "subprocess" (a capped CPU subprocess), "estimate" (analytic only)
+    device: str = "CPU"
+    peak_bytes: int | None = None  # measured peak (GPU) or subprocess peak growth (CPU)
+    estimate_bytes: int | None = None  # params + gradients + optimizer slots + activations, at batch_size
+    limit_bytes: int | None = None  # --memory-limit, or the device's total memory when known
+    largest_batch: int | None = None  # the largest batch size that fits (when the planned one does not)
+    trials: tuple = ()  # (batch_size, fits) for every subprocess trial, in order
+    error: str | None = None  # the one-line error of the failing trial
+
+
+@dataclass(frozen=True)
+class PipelineFacts:
+    """Step (4): data loading against the train step, when data comes from a dataset or generator (CNN410)."""
+
+    wait_s: float  # mean seconds waiting for the next batch
+    step_s: float  # mean seconds of one train step on a batch already in memory
+    batches: int
+
+
+@dataclass(frozen=True)
+class ProbeFacts:
+    device: str  # "CPU" or "GPU:0"
+    backend: str  # keras backend: "tensorflow" (jax/torch: the seam)
+    seed: int
+    samples: int  # size of the fixed batch fitted in step (3): 16, or fewer when the data has fewer
+    steps_planned: int
+    steps_run: int
+    budget_hit: str | None = None  # "timeout" when the probe stopped early; findings use what was measured
+    task: str = "classification"  # "classification", "binary", "regression"
+    classes: int | None = None  # number of classes, for classification
+    initial_loss: float | None = None  # step 0, on the fixed batch, before any update (CNN404)
+    losses: tuple[float, ...] = ()  # the training loss of each step on the fixed batch (CNN401/402/405)
+    final_loss: float | None = None  # loss on the fixed batch after the last step (training mode, as fit logs it)
+    final_accuracy: float | None = None  # train accuracy on the fixed batch after the last step (classification)
+    grad_norms: dict = field(default_factory=dict)  # layer path -> (L2 norm of its gradients at each step)
+    grad_mean_abs: dict = field(default_factory=dict)  # layer path -> mean |gradient| at step 0
+    nonfinite_grad_step: int | None = None  # first step with a NaN/Inf gradient
+    update_ratios: dict = field(default_factory=dict)  # layer path -> median log10(|dW| / |W|) per step
+    dead_units: dict = field(default_factory=dict)  # ReLU-family layer path -> share of units 0 for all samples
+    saturated: dict = field(default_factory=dict)  # sigmoid/tanh layer path -> share of pre-activations beyond +-5
+    trainable_order: tuple[str, ...] = ()  # paths of the layers with trainable weights, input to output
+    learning_rate: float | None = None  # the optimizer's learning rate at step 0
+    lr_suggestion: float | None = None  # when the loss diverged: the largest swept LR whose loss still fell
+    memory: MemoryFacts | None = None
+    pipeline: PipelineFacts | None = None
+    seeds: int = 1  # how many seeds were probed (findings say in how many the symptom appeared)

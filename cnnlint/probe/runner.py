@@ -1,0 +1,284 @@
+"""Run the probe fit on a copy of the user's model, in the issue's order:
+(1) memory at the planned batch size, (2) loss at step 0, (3) fit one fixed batch of 16 samples with the
+user's optimizer, loss and learning rate, (4) data loading against the step for datasets/generators."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from cnnlint.errors import UsageError
+from cnnlint.facts.extract import one_line
+from cnnlint.facts.probe import PipelineFacts, ProbeFacts
+
+FIXED_BATCH = 16
+SWEEP_FACTORS = (10 ** -0.5, 0.1, 10 ** -1.5, 0.01, 10 ** -2.5, 0.001)  # of the user's LR, largest first
+SWEEP_STEPS = 10
+SIGMOID_EDGE, TANH_EDGE = 1 / (1 + math.exp(5)), math.tanh(5)  # |pre-activation| = 5 on the output side
+RELU = {"relu", "relu6"}
+SATURATING = {"sigmoid", "tanh"}
+
+
+def load_backend():
+    import keras
+
+    name = keras.backend.backend()
+    if name == "tensorflow":
+        from cnnlint.probe import backend_tensorflow
+
+        return backend_tensorflow
+    raise UsageError(f"the probe runs on the TensorFlow backend; Keras is set to {name!r} (KERAS_BACKEND)")
+
+
+class ModelCopy:
+    """A clone with the user's weights and a fresh optimizer from the same config. A model that cannot be
+    cloned (subclassed) is probed in place: its weights and optimizer variables are restored afterwards."""
+
+    def __init__(self, model):
+        import keras
+
+        self.original, self.snapshot = model, None
+        try:
+            clone = keras.models.clone_model(model)
+            clone.set_weights(model.get_weights())
+            clone.compile_from_config(model.get_compile_config())
+            self.model = clone
+        except Exception:  # noqa: BLE001 - subclassed models: snapshot and restore instead
+            self.model = model
+            self.snapshot = ([v.numpy().copy() for v in model.weights],
+                             [v.numpy().copy() for v in model.optimizer.variables])
+        self.initial = [v.numpy().copy() for v in self.model.weights]
+
+    def reset(self, learning_rate=None):
+        """Back to the user's weights, with a zeroed optimizer state (and another LR, for the sweep)."""
+        for var, value in zip(self.model.weights, self.initial):
+            var.assign(value)
+        for var in self.model.optimizer.variables:
+            var.assign(np.zeros(var.shape, dtype=var.dtype.name if hasattr(var.dtype, "name") else var.dtype))
+        if learning_rate is not None:
+            self.model.optimizer.learning_rate = learning_rate
+
+    def restore(self):
+        if self.snapshot is None:
+            return
+        weights, slots = self.snapshot
+        for var, value in zip(self.original.weights, weights):
+            var.assign(value)
+        for var, value in zip(self.original.optimizer.variables, slots):
+            var.assign(value)
+
+
+def _take(value, n):
+    if isinstance(value, dict):
+        return {k: _take(v, n) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_take(v, n) for v in value]
+    return None if value is None else np.asarray(value)[:n]
+
+
+def _groups(model, objects, trainable_order):
+    """Indices of model.trainable_variables per layer path, in trainable_order."""
+    index = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    groups, paths = [], []
+    for path in trainable_order:
+        ids = [index[id(v)] for v in objects[path].trainable_weights if id(v) in index]
+        if ids:
+            groups.append(ids)
+            paths.append(path)
+    return groups, paths
+
+
+def _task(facts):
+    loss = facts.compile.loss if facts.compile else None
+    units = facts.model.output_units(0) if facts.model and facts.model.output_shapes else None
+    if loss is not None and loss.is_categorical_ce:
+        return "classification", units
+    if loss is not None and loss.is_binary_ce:
+        return "binary", 2
+    return "regression", None
+
+
+def _accuracy(task, y_pred, y, from_logits):
+    if task == "regression" or isinstance(y_pred, (list, dict)) or y is None or isinstance(y, (list, dict)):
+        return None
+    y_pred, y = np.asarray(y_pred), np.asarray(y)
+    if task == "classification":
+        guess = y_pred.argmax(-1)
+        truth = y.argmax(-1) if y.ndim == y_pred.ndim and y.shape[-1] == y_pred.shape[-1] > 1 else y.reshape(guess.shape)
+    else:
+        guess = (y_pred > (0.0 if from_logits else 0.5)).astype(np.float32).reshape(-1)
+        truth = np.round(y.astype(np.float32)).reshape(-1)
+        if truth.shape != guess.shape:
+            return None
+    return float(np.mean(guess == truth))
+
+
+def _activation_layers(model_facts):
+    return [lay for lay in model_facts.leaves if "/" not in lay.path and lay.output_shape
+            and (lay.activation in RELU or lay.activation in SATURATING)]
+
+
+def _activation_stats(model, model_facts, x) -> tuple[dict, dict]:
+    """Dead ReLU units (0 for every sample and position) and saturated sigmoid/tanh outputs, per layer."""
+    import keras
+
+    watched = _activation_layers(model_facts)
+    if not watched or model_facts.kind == "subclassed":
+        return {}, {}
+    try:
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        taps = keras.Model(inputs, [model.get_layer(lay.name).output for lay in watched])
+        outs = taps(x, training=False)
+    except Exception:  # noqa: BLE001 - a graph we cannot tap; the other measurements still count
+        return {}, {}
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    dead, saturated = {}, {}
+    for lay, out in zip(watched, outs):
+        out = np.asarray(out)
+        if lay.activation in RELU:
+            axis = 1 if lay.data_format == "channels_first" and out.ndim > 2 else out.ndim - 1
+            alive = np.moveaxis(out != 0, axis, -1).reshape(-1, out.shape[axis]).any(axis=0)
+            dead[lay.path] = float(1 - alive.mean())
+        elif lay.activation == "sigmoid":
+            saturated[lay.path] = float(np.mean((out <= SIGMOID_EDGE) | (out >= 1 - SIGMOID_EDGE)))
+        else:
+            saturated[lay.path] = float(np.mean(np.abs(out) >= TANH_EDGE))
+    return dead, saturated
+
+
+def _merge_max(a: dict, b: dict) -> dict:
+    return {k: max(a.get(k, 0.0), b.get(k, 0.0)) for k in {*a, *b}}
+
+
+def diverged(initial: float | None, losses) -> bool:
+    """NaN/Inf, a spike above 3x the start, or an end above the start (the CNN401 condition, shared)."""
+    if not losses:
+        return False
+    if not all(math.isfinite(v) for v in losses):
+        return True
+    start = initial if initial is not None and math.isfinite(initial) else losses[0]
+    return max(losses) > 3 * start or losses[-1] > start
+
+
+def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None):
+    losses, norms, mean_abs, ratios = [], [], [], []
+    for i in range(steps):
+        if time.perf_counter() > deadline:
+            return losses, norms, mean_abs, ratios, "timeout"
+        loss, grad_norms, grad_abs, update = step(x, y)
+        losses.append(float(loss))
+        norms.append(np.asarray(grad_norms, dtype=np.float64))
+        mean_abs.append(np.asarray(grad_abs, dtype=np.float64))
+        ratios.append(np.asarray(update, dtype=np.float64))
+        if progress:
+            progress(base + i + 1, total or steps)
+    return losses, norms, mean_abs, ratios, None
+
+
+def _lr_sweep(copy, step, x, y, lr, deadline):
+    """The largest LR below the user's on a log-spaced sweep whose loss still falls (None if none does)."""
+    for factor in SWEEP_FACTORS:
+        if time.perf_counter() > deadline:
+            return None
+        copy.reset(learning_rate=lr * factor)
+        losses = _fit(step, x, y, SWEEP_STEPS, deadline)[0]
+        if losses and not diverged(losses[0], losses) and losses[-1] < losses[0]:
+            return float(f"{lr * factor:.2g}")
+    return None
+
+
+def _pipeline(data, step, deadline, batches=5) -> PipelineFacts | None:
+    """Seconds waiting for each batch of the user's dataset/generator against one train step on it."""
+    if data is None:
+        return None
+    from cnnlint.data import _split, _to_numpy
+
+    try:
+        iterator = iter(data) if not hasattr(data, "__getitem__") else (data[i] for i in range(len(data)))
+        waits, batch = [], None
+        for _ in range(batches + 1):
+            if time.perf_counter() > deadline:
+                break
+            started = time.perf_counter()
+            element = next(iterator)
+            waits.append(time.perf_counter() - started)
+            batch = element
+        x, y = _split(batch)
+        x, y = _to_numpy(x), _to_numpy(y)
+        step(x, y)  # trace once at this batch size
+        started = time.perf_counter()
+        for _ in range(3):
+            step(x, y)
+        step_s = (time.perf_counter() - started) / 3
+    except Exception:  # noqa: BLE001 - a pipeline we cannot time is not a finding
+        return None
+    waits = waits[1:] or waits  # the first fetch includes starting the iterator
+    return PipelineFacts(wait_s=float(np.mean(waits)), step_s=step_s, batches=len(waits))
+
+
+def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory_limit=None,
+              progress=None) -> ProbeFacts:
+    import keras
+
+    from cnnlint.facts.model import extract_model
+
+    backend = load_backend()
+    started = time.perf_counter()
+    deadline = started + timeout
+    keras.utils.set_random_seed(seed)
+    copy = ModelCopy(model)
+    try:
+        clone = copy.model
+        clone_facts, objects = extract_model(clone)
+        order = tuple(lay.path for lay in clone_facts.leaves if lay.trainable_params > 0)
+        groups, paths = _groups(clone, objects, order)
+        x, y = _take(sample.x, FIXED_BATCH), _take(sample.y, FIXED_BATCH)
+        n = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
+        task, classes = _task(facts)
+        from_logits = bool(facts.compile.loss and facts.compile.loss.from_logits)
+        memory = _memory(clone, sample, facts, memory_limit)
+        initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=False), training=False))
+        dead0, sat0 = _activation_stats(clone, clone_facts, x)
+        lr = facts.compile.learning_rate
+        step = backend.make_step(clone, groups)
+        losses, norms, mean_abs, ratios, budget = _fit(step, x, y, steps, deadline, progress)
+        # training mode, as Keras' own train loss/accuracy: after 50 steps BatchNorm's moving averages lag
+        y_pred = clone(x, training=True)
+        final = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=True))
+        accuracy = _accuracy(task, y_pred, y, from_logits)
+        dead1, sat1 = _activation_stats(clone, clone_facts, x)
+        suggestion = None
+        if diverged(initial, losses) and lr and not facts.compile.schedule:
+            suggestion = _lr_sweep(copy, step, x, y, lr, deadline + timeout / 2)
+        pipeline = _pipeline(sample.data, step, deadline + 5)
+        bad_step = next((i for i, g in enumerate(norms) if not np.all(np.isfinite(g))), None)
+        return ProbeFacts(
+            device=backend.device(), backend=backend.NAME, seed=seed, samples=n, steps_planned=steps,
+            steps_run=len(losses), budget_hit=budget, task=task, classes=classes, initial_loss=initial,
+            losses=tuple(losses), final_loss=final, final_accuracy=accuracy,
+            grad_norms={p: tuple(float(g[i]) for g in norms) for i, p in enumerate(paths)},
+            grad_mean_abs={p: float(mean_abs[0][i]) for i, p in enumerate(paths)} if mean_abs else {},
+            nonfinite_grad_step=bad_step,
+            update_ratios={p: float(np.median([math.log10(max(r[i], 1e-30)) for r in ratios]))
+                           for i, p in enumerate(paths)} if ratios else {},
+            dead_units=_merge_max(dead0, dead1), saturated=_merge_max(sat0, sat1), trainable_order=tuple(paths),
+            learning_rate=lr, lr_suggestion=suggestion, memory=memory, pipeline=pipeline)
+    finally:
+        copy.restore()
+
+
+def _memory(clone, sample, facts, memory_limit):
+    try:
+        from cnnlint.probe.memory import check_memory
+    except ImportError:
+        return None
+    try:
+        return check_memory(clone, sample.x, sample.y, batch_size=facts.plan.batch_size, model_facts=facts.model,
+                            compile_facts=facts.compile, limit_bytes=memory_limit)
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failed memory check must not lose the rest of the probe
+        from cnnlint.facts.probe import MemoryFacts
+
+        return MemoryFacts(batch_size=facts.plan.batch_size, fits=None, method="estimate", error=one_line(exc))

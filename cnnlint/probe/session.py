@@ -1,0 +1,74 @@
+"""Decide whether to probe, run the probe for each seed, and fold its findings into the report."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, replace
+
+from cnnlint import engine
+
+
+def why_not(facts, report) -> str | None:
+    """The reason the probe cannot or should not run, or None."""
+    if facts.model is None:
+        return "the model could not be built"
+    if facts.batch is None:
+        return "needs a sample batch (--data)"
+    if facts.compile is None or not facts.compile.compiled:
+        return "the model is not compiled"
+    if report.errors:
+        return "the static rules found errors: fix them first"
+    return None
+
+
+def _limit(memory_limit):
+    if memory_limit is None or isinstance(memory_limit, int):
+        return memory_limit
+    from cnnlint.probe.memory import parse_size
+
+    return parse_size(str(memory_limit))
+
+
+def _folded(per_seed: list[list], seeds: int) -> list:
+    """One finding per (code, layer); with several seeds, say in how many the symptom appeared."""
+    first, counts = {}, {}
+    for findings in per_seed:
+        for f in {(f.code, f.layer): f for f in findings}.values():
+            first.setdefault((f.code, f.layer), f)
+            counts[(f.code, f.layer)] = counts.get((f.code, f.layer), 0) + 1
+    if seeds == 1:
+        return list(first.values())
+    return [f.with_(message=f"{f.message} (in {counts[key]} of {seeds} seeds)") for key, f in first.items()]
+
+
+def _plain(value):
+    """JSON-safe: NaN/Inf become strings, tuples lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def probe_report(report, model, sample, facts, cfg, *, select=None, extend_select=None, ignore=None, steps=50,
+                 timeout=60.0, seeds=1, seed=0, memory_limit=None, progress=None) -> None:
+    """Run the probe rules (if any are selected) and add their findings and measurements to `report`."""
+    from cnnlint.probe.runner import run_probe
+
+    rules = [r for r in engine.select(cfg, select=select, extend_select=extend_select, ignore=ignore, probe=True)
+             if r.phase == "probe"]
+    if not rules:
+        return
+    reason = why_not(facts, report)
+    if reason:
+        report.skipped += [(r.code, f"probe skipped: {reason}") for r in rules]
+        return
+    limit, per_seed, runs = _limit(memory_limit), [], []
+    for i in range(max(1, seeds)):
+        run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory_limit=limit,
+                        progress=progress)
+        runs.append(run)
+        per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
+    report.findings = engine.ordered(report.findings + _folded(per_seed, max(1, seeds)), facts)
+    report.probe = _plain({**asdict(runs[0]), "seeds": max(1, seeds)})
