@@ -177,7 +177,9 @@ def _import_tensorflow() -> None:
             import keras  # noqa: F401
             import tensorflow as tf
 
-            tf.config.list_physical_devices()  # the CUDA probe logs here, once
+            for gpu in tf.config.list_physical_devices("GPU"):  # the CUDA probe logs here, once
+                # grow on demand: the probe's memory trials need the GPU memory this process does not use
+                tf.config.experimental.set_memory_growth(gpu, True)
         except Exception:  # noqa: BLE001 - the real import below reports it
             pass
 

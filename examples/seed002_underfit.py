@@ -1,7 +1,9 @@
 """Seed 002, example 2: one 16-filter conv and a linear classifier: too little capacity, it underfits.
 
-Nothing in its structure is wrong; the symptom shows when it is trained, so cnnlint's probe fit
-(CNN405 cannot-overfit-batch) is what catches it. The static rules find nothing.
+Nothing in its structure is wrong, and it memorizes the probe's 16 samples easily: its underfitting
+shows only on the full data set (training and validation accuracy both low), beyond what a linter can
+see before training. cnnlint reports nothing, honestly; compare seed001_capacity.py, whose starved
+model the probe does catch (CNN405).
 """
 import keras
 from keras import layers

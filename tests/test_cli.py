@@ -57,8 +57,9 @@ def test_exit_zero_statistics_and_quiet(capsys, project):
 
 def test_fail_on_flag(capsys):
     target = f"{EXAMPLES}/seed002_high_lr.py:build_model"
-    assert run_cli(capsys, target, "--fail-on", "error")[0] == 0  # warnings only
-    assert run_cli(capsys, target, "--fail-on", "warning")[0] == 1
+    assert run_cli(capsys, target, "--no-probe", "--fail-on", "error")[0] == 0  # static warnings only
+    assert run_cli(capsys, target, "--no-probe", "--fail-on", "warning")[0] == 1
+    assert run_cli(capsys, target, "--fail-on", "error")[0] == 1  # the probe sees the loss spike: CNN401
 
 
 def test_select_narrows_to_named_rules(capsys):

@@ -85,7 +85,7 @@ def test_probe_seeds_count_the_runs_with_the_symptom():
 
 
 def test_timeout_reports_what_was_measured():
-    model = mse_model(0.01, "Adam")
+    model = mse_model(1e-4)  # SGD this slow never memorizes the batch, so only the clock stops it
     x, y = regression_data()
     report = cnnlint.check(model, x, y, probe=True, config={}, probe_steps=100_000, probe_timeout=1.0)
     assert report.probe["budget_hit"] == "timeout"
@@ -97,7 +97,7 @@ def test_cli_probes_by_default_and_says_why_not(capsys, tmp_path):
     code, out, _ = run_cli(capsys, target, "--format", "json", "--probe-steps", "20")
     doc = json.loads(out)
     probe = doc["targets"][0]["probe"]
-    assert len(probe["losses"]) == 20 and probe["grad_norms"]
+    assert 0 < len(probe["losses"]) == probe["steps_run"] <= 20 and probe["grad_norms"]
     assert "CNN401" in {f["code"] for f in doc["findings"]}  # Adam at 0.01 spikes at the first updates
     code, out, _ = run_cli(capsys, target, "--no-probe", "--format", "json")
     assert "probe" not in json.loads(out)["targets"][0]

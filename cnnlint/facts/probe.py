@@ -1,6 +1,7 @@
 """ProbeFacts: what a short, seeded fit on a copy of the model measured. Plain data; rules judge it."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -56,3 +57,18 @@ class ProbeFacts:
     memory: MemoryFacts | None = None
     pipeline: PipelineFacts | None = None
     seeds: int = 1  # how many seeds were probed (findings say in how many the symptom appeared)
+    stopped_early: bool = False  # the batch was memorized (loss < 1% of its start) before steps_planned
+
+    @property
+    def start_loss(self) -> float | None:
+        """The step-0 loss (inference mode) when finite, else the first training loss."""
+        if self.initial_loss is not None and math.isfinite(self.initial_loss):
+            return self.initial_loss
+        return self.losses[0] if self.losses else None
+
+    def first_last_grad(self) -> tuple | None:
+        """(first path, its step-0 gradient norm, last path, its norm) over layers with gradients."""
+        order = [p for p in self.trainable_order if self.grad_norms.get(p)]
+        if len(order) < 2:
+            return None
+        return order[0], self.grad_norms[order[0]][0], order[-1], self.grad_norms[order[-1]][0]

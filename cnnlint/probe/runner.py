@@ -15,6 +15,7 @@ from cnnlint.facts.probe import PipelineFacts, ProbeFacts
 FIXED_BATCH = 16
 SWEEP_FACTORS = (10 ** -0.5, 0.1, 10 ** -1.5, 0.01, 10 ** -2.5, 0.001)  # of the user's LR, largest first
 SWEEP_STEPS = 10
+MEMORIZED = 0.01  # the fixed batch counts as memorized below 1% of its step-0 loss: the fit stops there
 SIGMOID_EDGE, TANH_EDGE = 1 / (1 + math.exp(5)), math.tanh(5)  # |pre-activation| = 5 on the output side
 RELU = {"relu", "relu6"}
 SATURATING = {"sigmoid", "tanh"}
@@ -151,21 +152,24 @@ def _merge_max(a: dict, b: dict) -> dict:
     return {k: max(a.get(k, 0.0), b.get(k, 0.0)) for k in {*a, *b}}
 
 
-def diverged(initial: float | None, losses) -> bool:
-    """NaN/Inf, a spike above 3x the start, or an end above the start (the CNN401 condition, shared)."""
+def diverged(initial: float | None, losses, spike: float = 3.0) -> bool:
+    """NaN/Inf, a spike above `spike` x the start, or an end above the start (the CNN401 condition)."""
     if not losses:
         return False
     if not all(math.isfinite(v) for v in losses):
         return True
     start = initial if initial is not None and math.isfinite(initial) else losses[0]
-    return max(losses) > 3 * start or losses[-1] > start
+    return max(losses) > spike * start or losses[-1] > start
 
 
-def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None):
+def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None, stop_below=None):
+    """Fit the fixed batch; stop at the deadline ("timeout") or once the loss is below `stop_below`."""
     losses, norms, mean_abs, ratios = [], [], [], []
     for i in range(steps):
         if time.perf_counter() > deadline:
             return losses, norms, mean_abs, ratios, "timeout"
+        if stop_below is not None and losses and losses[-1] < stop_below:
+            return losses, norms, mean_abs, ratios, "memorized"
         loss, grad_norms, grad_abs, update = step(x, y)
         losses.append(float(loss))
         norms.append(np.asarray(grad_norms, dtype=np.float64))
@@ -195,30 +199,54 @@ def _pipeline(data, step, deadline, batches=5) -> PipelineFacts | None:
     from cnnlint.data import _split, _to_numpy
 
     try:
+        workers = int(getattr(data, "workers", 1) or 1)
+        if workers > 1 and hasattr(data, "__getitem__"):  # a PyDataset with workers loads batches in parallel
+            return _parallel_pipeline(data, workers, step, batches)
         iterator = iter(data) if not hasattr(data, "__getitem__") else (data[i] for i in range(len(data)))
         waits, batch = [], None
         for _ in range(batches + 1):
             if time.perf_counter() > deadline:
                 break
             started = time.perf_counter()
-            element = next(iterator)
+            element = next(iterator, None)
+            if element is None:
+                break
             waits.append(time.perf_counter() - started)
             batch = element
-        x, y = _split(batch)
-        x, y = _to_numpy(x), _to_numpy(y)
-        step(x, y)  # trace once at this batch size
-        started = time.perf_counter()
-        for _ in range(3):
-            step(x, y)
-        step_s = (time.perf_counter() - started) / 3
+        step_s = _step_time(step, batch)
     except Exception:  # noqa: BLE001 - a pipeline we cannot time is not a finding
         return None
     waits = waits[1:] or waits  # the first fetch includes starting the iterator
     return PipelineFacts(wait_s=float(np.mean(waits)), step_s=step_s, batches=len(waits))
 
 
-def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory_limit=None,
+def _step_time(step, batch) -> float:
+    from cnnlint.data import _split, _to_numpy
+
+    x, y = _split(batch)
+    x, y = _to_numpy(x), _to_numpy(y)
+    step(x, y)  # trace once at this batch size
+    started = time.perf_counter()
+    for _ in range(3):
+        step(x, y)
+    return (time.perf_counter() - started) / 3
+
+
+def _parallel_pipeline(data, workers, step, batches) -> PipelineFacts:
+    from concurrent.futures import ThreadPoolExecutor
+
+    count = min(len(data), batches * workers)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        loaded = list(pool.map(data.__getitem__, range(count)))
+    wait_s = (time.perf_counter() - started) / max(1, count)
+    return PipelineFacts(wait_s=wait_s, step_s=_step_time(step, loaded[0]), batches=count)
+
+
+def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None,
               progress=None) -> ProbeFacts:
+    """One seeded probe on a copy of `model`. `memory` is step (1)'s result (see measure_memory): it does
+    not depend on the seed, so the session measures it once."""
     import keras
 
     from cnnlint.facts.model import extract_model
@@ -237,12 +265,15 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory_li
         n = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
         task, classes = _task(facts)
         from_logits = bool(facts.compile.loss and facts.compile.loss.from_logits)
-        memory = _memory(clone, sample, facts, memory_limit)
         initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=False), training=False))
         dead0, sat0 = _activation_stats(clone, clone_facts, x)
         lr = facts.compile.learning_rate
         step = backend.make_step(clone, groups)
-        losses, norms, mean_abs, ratios, budget = _fit(step, x, y, steps, deadline, progress)
+        losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress,
+                                                     stop_below=MEMORIZED * initial if initial > 0 else None)
+        budget = stop if stop == "timeout" else None
+        # update ratios while the model still learns: after memorizing the batch its gradients fade
+        learning = next((i for i, v in enumerate(losses) if v < MEMORIZED * initial), len(ratios)) or 1
         # training mode, as Keras' own train loss/accuracy: after 50 steps BatchNorm's moving averages lag
         y_pred = clone(x, training=True)
         final = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=True))
@@ -260,22 +291,23 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory_li
             grad_norms={p: tuple(float(g[i]) for g in norms) for i, p in enumerate(paths)},
             grad_mean_abs={p: float(mean_abs[0][i]) for i, p in enumerate(paths)} if mean_abs else {},
             nonfinite_grad_step=bad_step,
-            update_ratios={p: float(np.median([math.log10(max(r[i], 1e-30)) for r in ratios]))
+            update_ratios={p: float(np.median([math.log10(max(r[i], 1e-30)) for r in ratios[:learning]]))
                            for i, p in enumerate(paths)} if ratios else {},
             dead_units=_merge_max(dead0, dead1), saturated=_merge_max(sat0, sat1), trainable_order=tuple(paths),
-            learning_rate=lr, lr_suggestion=suggestion, memory=memory, pipeline=pipeline)
+            learning_rate=lr, lr_suggestion=suggestion, memory=memory, pipeline=pipeline,
+            stopped_early=stop == "memorized")
     finally:
         copy.restore()
 
 
-def _memory(clone, sample, facts, memory_limit):
+def measure_memory(model, sample, facts, memory_limit):
+    """Step (1): the planned batch size against the device memory, on a copy saved for subprocess trials."""
+    from cnnlint.probe.memory import check_memory
+
     try:
-        from cnnlint.probe.memory import check_memory
-    except ImportError:
-        return None
-    try:
-        return check_memory(clone, sample.x, sample.y, batch_size=facts.plan.batch_size, model_facts=facts.model,
-                            compile_facts=facts.compile, limit_bytes=memory_limit)
+        copy = ModelCopy(model)
+        return check_memory(copy.model, sample.x, sample.y, batch_size=facts.plan.batch_size,
+                            model_facts=facts.model, compile_facts=facts.compile, limit_bytes=memory_limit)
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - a failed memory check must not lose the rest of the probe

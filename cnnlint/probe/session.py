@@ -54,7 +54,7 @@ def _plain(value):
 def probe_report(report, model, sample, facts, cfg, *, select=None, extend_select=None, ignore=None, steps=50,
                  timeout=60.0, seeds=1, seed=0, memory_limit=None, progress=None) -> None:
     """Run the probe rules (if any are selected) and add their findings and measurements to `report`."""
-    from cnnlint.probe.runner import run_probe
+    from cnnlint.probe.runner import measure_memory, run_probe
 
     rules = [r for r in engine.select(cfg, select=select, extend_select=extend_select, ignore=ignore, probe=True)
              if r.phase == "probe"]
@@ -65,8 +65,9 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
         report.skipped += [(r.code, f"probe skipped: {reason}") for r in rules]
         return
     limit, per_seed, runs = _limit(memory_limit), [], []
+    memory = measure_memory(model, sample, facts, limit) if any(r.code == "CNN403" for r in rules) else None
     for i in range(max(1, seeds)):
-        run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory_limit=limit,
+        run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory=memory,
                         progress=progress)
         runs.append(run)
         per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
