@@ -85,60 +85,14 @@ def _rule_command(argv) -> int:
     return EXIT_CLEAN
 
 
-def _jobs(args, cfg) -> list[dict]:
-    """One dict per target: spec, data and plan, CLI flags over the target's table over the config."""
-    entries = [{"target": t} for t in args.targets] or cfg.targets
-    if not entries:
-        raise UsageError("no target: give file.py:factory or model.keras, or set [tool.cnnlint] targets")
-    jobs = []
-    for entry in entries:
-        job = {"target": entry["target"], "data": args.data or entry.get("data") or cfg.data}
-        for key in ("batch_size", "epochs", "validation_split", "samples"):
-            flag = getattr(args, key)
-            job[key] = flag if flag is not None else entry.get(key.replace("_", "-"))
-        jobs.append(job)
-    return jobs
+def _options(args):
+    from cnnlint.targets import Options
 
-
-def _config_for(target: str, args, cfg, root):
-    """The config nearest the target's file (as ruff does per file), else the run's config."""
-    from pathlib import Path
-
-    from cnnlint import config as config_mod
-
-    ref = target.rpartition(":")[0] if target.endswith(".keras") is False and ":" in target else target
-    path = Path(ref) if root is None else root / ref
-    if args.config or not path.suffix or not path.exists():
-        return cfg
-    nearest = config_mod.find_pyproject(path.resolve().parent)
-    return cfg if nearest is None or nearest == cfg.path else config_mod.load(nearest)
-
-
-def _lint(job, args, cfg):
-    from cnnlint.api import check, lint_facts
-    from cnnlint.facts import Facts
-    from cnnlint.loader import CollapsedModel, load_data, load_target
-
-    root = cfg.root if cfg.path and not args.targets else None
-    cfg = _config_for(job["target"], args, cfg, root)
-    try:
-        loaded = load_target(job["target"], unsafe=args.unsafe, root=root)
-    except CollapsedModel as collapsed:  # Keras refused to build it: CNN201 still names the layer
-        facts = Facts(target=job["target"], problems=(collapsed.problem,))
-        return lint_facts(facts, cfg, select=args.select, extend_select=args.extend_select, ignore=args.ignore,
-                          fail_on=args.fail_on)
-    sample = loaded.sample
-    if job["data"]:
-        inputs = getattr(loaded.model, "inputs", None)
-        rank = len(inputs[0].shape) - 1 if inputs else None
-        sample = load_data(job["data"], sample_rank=rank, root=cfg.root if cfg.path and not args.data else None)
-    progress = _progress_bar(job["target"]) if args.format == "text" and sys.stderr.isatty() else None
-    return check(loaded.model, sample, batch_size=job["batch_size"], epochs=job["epochs"],
-                 validation_split=job["validation_split"] or 0.0, samples=job["samples"], select=args.select,
-                 extend_select=args.extend_select, ignore=args.ignore, config=cfg, fail_on=args.fail_on,
-                 target=job["target"], probe=not args.no_probe, probe_steps=args.probe_steps,
-                 probe_timeout=args.probe_timeout, probe_seeds=args.probe_seeds, memory_limit=args.memory_limit,
-                 progress=progress)
+    return Options(select=args.select, extend_select=args.extend_select, ignore=args.ignore, fail_on=args.fail_on,
+                   data=args.data, batch_size=args.batch_size, epochs=args.epochs,
+                   validation_split=args.validation_split, samples=args.samples, unsafe=args.unsafe,
+                   probe=not args.no_probe, probe_steps=args.probe_steps, probe_timeout=args.probe_timeout,
+                   probe_seeds=args.probe_seeds, memory_limit=args.memory_limit, config_path=args.config)
 
 
 def _progress_bar(target: str):
@@ -217,17 +171,22 @@ def run(argv: list[str]) -> int:
         parse_size(args.memory_limit)  # a typo is a usage error before anything loads
     for selector in [*(args.select or []), *args.extend_select, *args.ignore]:
         registry.resolve(selector)
-    jobs = _jobs(args, cfg)
+    from cnnlint import targets
+
+    options = _options(args)
+    jobs = targets.jobs(cfg, args.targets, options)
     _import_tensorflow()
     started = time.perf_counter()
     reports = []
+    show_progress = args.format == "text" and sys.stderr.isatty()
     with contextlib.redirect_stdout(sys.stderr):  # a factory's prints must not corrupt machine formats
         for job in jobs:
-            reports.append(_lint(job, args, cfg))
+            progress = _progress_bar(job["target"]) if show_progress else None
+            reports.append(targets.lint(job, cfg, options, progress=progress))
     if args.plot:
         _plot(reports, args.plot)
-    options = {"quiet": args.quiet, "duration": time.perf_counter() - started, "show_statistics": args.statistics}
-    print(render(args.format, reports, **options) if args.format == "text" else render(args.format, reports))
+    shown = {"quiet": args.quiet, "duration": time.perf_counter() - started, "show_statistics": args.statistics}
+    print(render(args.format, reports, **shown) if args.format == "text" else render(args.format, reports))
     failed = any(not r.ok for r in reports)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_CLEAN
 

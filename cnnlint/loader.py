@@ -79,9 +79,9 @@ def _function(spec: str, what: str, root: Path | None):
 class CollapsedModel(Exception):
     """The factory failed because Keras refused a zero or negative spatial size (reported as CNN201)."""
 
-    def __init__(self, problem):
+    def __init__(self, problem, file=None, line=None):
         super().__init__(problem.message)
-        self.problem = problem
+        self.problem, self.file, self.line = problem, file, line
 
 
 def _call(fn, spec: str, *, builds_model: bool = False):
@@ -113,7 +113,12 @@ def load_target(spec: str, *, unsafe: bool = False, root: Path | None = None) ->
     if spec.endswith(SAVED_SUFFIXES):
         return _load_saved(spec, unsafe=unsafe, root=root)
     fn = _function(spec, "target", root)
-    result = _call(fn, spec, builds_model=True)
+    file, line = _source(fn)
+    try:
+        result = _call(fn, spec, builds_model=True)
+    except CollapsedModel as collapsed:
+        collapsed.file, collapsed.line = file, line
+        raise
     sample = None
     if isinstance(result, tuple) and result and _is_model(result[0]):
         model, rest = result[0], result[1:]
@@ -130,11 +135,17 @@ def load_target(spec: str, *, unsafe: bool = False, root: Path | None = None) ->
     else:
         raise UsageError(f"{spec} returned a {type(result).__name__}, expected a keras.Model, "
                          f"(model, (x, y)) or (model, dataset)")
-    try:
-        file, line = Path(inspect.getsourcefile(fn)), inspect.getsourcelines(fn)[1]
-    except (TypeError, OSError):
-        file, line = None, None
     return Loaded(spec, model, sample, file, line)
+
+
+def _source(fn) -> tuple[Path | None, int | None]:
+    """The factory's file and `def` line (for suppressions and SARIF locations)."""
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (TypeError, OSError):
+        return None, None
+    offset = next((i for i, text in enumerate(lines) if text.lstrip().startswith(("def ", "async def "))), 0)
+    return Path(inspect.getsourcefile(fn)), start + offset  # past any decorators
 
 
 def _load_saved(spec: str, *, unsafe: bool, root: Path | None) -> Loaded:

@@ -19,6 +19,8 @@ class Report:
     duration: float = 0.0
     fail_on: str = "error"
     probe: dict | None = None  # what the probe measured, when it ran
+    file: object = None  # pathlib.Path of the factory (or .keras file), when loaded from one
+    line: int | None = None  # the factory's `def` line
 
     def at_least(self, severity: str) -> list[Finding]:
         return [f for f in self.findings if severity_rank(f.severity) >= severity_rank(severity)]

@@ -69,12 +69,12 @@ def test_select_narrows_to_named_rules(capsys):
 
 
 def test_internal_crash_exits_101(capsys, monkeypatch):
-    import cnnlint.cli
+    import cnnlint.targets
 
     def boom(*_args, **_kwargs):
         raise RuntimeError("bug in cnnlint")
 
-    monkeypatch.setattr(cnnlint.cli, "_lint", boom)
+    monkeypatch.setattr(cnnlint.targets, "lint", boom)
     code, out, err = run_cli(capsys, f"{EXAMPLES}/clean_cnn.py:build_model")
     assert code == 101 and "internal error: RuntimeError: bug in cnnlint" in err and out == ""
 
