@@ -52,7 +52,7 @@ def _is_keras_model(model) -> bool:
 
 
 def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_split=0.0, samples=None,
-          probe=False, select=None, ignore=None, extend_select=None, config=None, fail_on=None,
+          steps_per_epoch=None, probe=False, select=None, ignore=None, extend_select=None, config=None, fail_on=None,
           extra_rules=(), target=None, probe_steps=50, probe_timeout=60.0, probe_seeds=1, probe_seed=0,
           memory_limit=None, progress=None) -> Report:
     """Lint `model` with an optional sample batch and the training plan, as `model.fit` takes them.
@@ -82,7 +82,8 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
     facts = extract(name, model, sample.x, sample.y, source=sample.source, augmentation=sample.augmentation,
                     sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,
                     validation_split=validation_split,
-                    samples=samples if samples is not None else sample.samples, probe_requested=probe)
+                    samples=samples if samples is not None else sample.samples, steps_per_epoch=steps_per_epoch,
+                    probe_requested=probe)
     report = lint_facts(facts, cfg, select=select, extend_select=extend_select, ignore=ignore, probe=False,
                         extra_rules=extra_rules, fail_on=fail_on, started=started)
     if probe:

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--statistics", action="store_true", help="count findings per rule")
     out.add_argument("-q", "--quiet", action="store_true", help="print findings only, no notes")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
+    out.add_argument("--write-baseline", metavar="FILE", help="record today's findings and exit 0")
+    out.add_argument("--baseline", metavar="FILE", help="report (and fail on) only findings not in FILE")
     p.add_argument("--config", help="a pyproject.toml or cnnlint.toml to read instead of the nearest one")
     p.add_argument("--unsafe", action="store_true", help="load .keras files with safe_mode=False (runs stored code)")
     p.add_argument("--version", action="version", version=f"cnnlint {__version__}")
@@ -185,8 +187,22 @@ def run(argv: list[str]) -> int:
             reports.append(targets.lint(job, cfg, options, progress=progress))
     if args.plot:
         _plot(reports, args.plot)
+    if args.write_baseline:
+        from cnnlint import baseline
+
+        count = baseline.write(args.write_baseline, reports)
+        print(f"cnnlint: wrote {count} findings to {args.write_baseline}", file=sys.stderr)
+        return EXIT_CLEAN
+    baseline_note = None
+    if args.baseline:
+        from cnnlint import baseline
+
+        new, fixed = baseline.apply(reports, baseline.load(args.baseline))
+        baseline_note = f"{new} new, {fixed} fixed (against baseline {args.baseline})"
     shown = {"quiet": args.quiet, "duration": time.perf_counter() - started, "show_statistics": args.statistics}
     print(render(args.format, reports, **shown) if args.format == "text" else render(args.format, reports))
+    if baseline_note:
+        print(baseline_note, file=sys.stdout if args.format == "text" else sys.stderr)
     failed = any(not r.ok for r in reports)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_CLEAN
 

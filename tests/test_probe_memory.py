@@ -58,7 +58,13 @@ def test_estimate_grows_linearly_with_the_batch():
     assert sizes[4] - sizes[3] == 64 * (sizes[1] - sizes[0])
 
 
-cpu_only = pytest.mark.skipif("memory._tf_gpu_present()", reason="a GPU measures instead")
+def _gpu_present() -> bool:
+    from cnnlint.probe.runner import load_backend
+
+    return load_backend().gpu_present()
+
+
+cpu_only = pytest.mark.skipif("_gpu_present()", reason="a GPU measures instead")
 
 
 @cpu_only

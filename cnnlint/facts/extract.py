@@ -90,7 +90,8 @@ def _preprocess(model_facts, objects, x):
 
 def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augmentation: dict | None = None,
             sample_shapes: tuple = (),
-            batch_size=None, epochs=None, validation_split=0.0, samples=None, probe_requested=False) -> Facts:
+            batch_size=None, epochs=None, validation_split=0.0, samples=None, steps_per_epoch=None,
+            probe_requested=False) -> Facts:
     problems: list[Problem] = []
     names = list(getattr(model, "input_names", None) or [])
     xs = [np.asarray(v) for v in _as_list(x, names)]
@@ -124,6 +125,7 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
                            source=source, augmentation=dict(augmentation or {}), **batch_kwargs)
     if samples is None and xs and source in ("arrays", "npz"):
         samples = int(xs[0].shape[0])
-    plan = plan_facts(batch_size=batch_size, epochs=epochs, validation_split=validation_split, samples=samples)
+    plan = plan_facts(batch_size=batch_size, epochs=epochs, validation_split=validation_split, samples=samples,
+                      steps_per_epoch=steps_per_epoch)
     return Facts(target=target, model=model_facts, compile=compile_facts, batch=batch, plan=plan,
                  problems=tuple(problems), probe_requested=probe_requested)

@@ -14,6 +14,7 @@ class PlanFacts:
     epochs: int | None
     validation_split: float
     samples: int | None  # the full dataset size, when known
+    fixed_steps: int | None = None  # fit's steps_per_epoch, when given
 
     @property
     def train_samples(self) -> int | None:
@@ -23,6 +24,8 @@ class PlanFacts:
 
     @property
     def steps_per_epoch(self) -> int | None:
+        if self.fixed_steps:
+            return self.fixed_steps
         if self.train_samples is None or self.batch_size <= 0:
             return None
         return max(1, math.ceil(self.train_samples / self.batch_size))
@@ -34,7 +37,8 @@ class PlanFacts:
         return self.steps_per_epoch * self.epochs
 
 
-def plan_facts(*, batch_size=None, epochs=None, validation_split=0.0, samples=None) -> PlanFacts:
+def plan_facts(*, batch_size=None, epochs=None, validation_split=0.0, samples=None, steps_per_epoch=None) -> PlanFacts:
     return PlanFacts(batch_size=int(batch_size) if batch_size is not None else KERAS_DEFAULT_BATCH,
                      batch_size_given=batch_size is not None, epochs=epochs,
-                     validation_split=float(validation_split or 0.0), samples=samples)
+                     validation_split=float(validation_split or 0.0), samples=samples,
+                     fixed_steps=int(steps_per_epoch) if steps_per_epoch else None)

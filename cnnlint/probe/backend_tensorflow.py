@@ -1,7 +1,15 @@
-"""TensorFlow-specific pieces of the probe: the device, the instrumented train step, OOM detection.
+"""TensorFlow-specific pieces of the probe: the device, the instrumented train step, out-of-memory errors and
+the GPU memory statistics of the CNN403 trials.
 
-Keras 3's JAX and torch backends would get a module of the same shape (the seam is `load_backend`)."""
+Keras 3's JAX and torch backends would get a module of the same shape (the seam is `runner.load_backend`):
+NAME, device(), make_step() for the probe fit; gpu_present(), gpu_total_bytes() for the parent of the memory
+trials; setup_trial_device(), is_oom(), reset_peak(), peak_bytes() inside a trial. Importing this module is cheap:
+each function imports TensorFlow itself.
+"""
 from __future__ import annotations
+
+import os
+import subprocess
 
 NAME = "tensorflow"
 
@@ -19,10 +27,6 @@ def device() -> str:
     return "GPU:0" if tf.config.list_logical_devices("GPU") else "CPU"
 
 
-def is_oom(exc: BaseException) -> bool:
-    import tensorflow as tf
-
-    return isinstance(exc, (tf.errors.ResourceExhaustedError, MemoryError))
 
 
 def make_step(model, groups: list[list[int]]):
@@ -54,3 +58,68 @@ def make_step(model, groups: list[list[int]]):
         return loss, grad_norms, mean_abs, moved / (size + 1e-12)
 
     return step
+
+
+# --- memory (CNN403) ---------------------------------------------------------------------------------------------
+
+def gpu_present() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def gpu_total_bytes() -> int | None:
+    """Total memory of the first visible GPU, from nvidia-smi (TensorFlow has no API for it); None without one."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip() or "0"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits",
+                              "-i", visible], capture_output=True, text=True, timeout=10).stdout
+        return int(float(out.split()[0])) * 2 ** 20
+    except Exception:  # noqa: BLE001 - no nvidia-smi: the limit stays unknown
+        return None
+
+
+def setup_trial_device(device: str, limit: int | None) -> None:
+    """In a trial, before any op: on a GPU, cap the allocator at `limit` or let it grow on demand (its peak is
+    what counts)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if device != "gpu" or not gpus:
+        return
+    tf.config.set_visible_devices(gpus[0], "GPU")  # one device: the others would reserve memory too
+    if limit:
+        tf.config.set_logical_device_configuration(
+            gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=max(1, limit // 2 ** 20))])
+    else:
+        tf.config.experimental.set_memory_growth(gpus[0], True)
+
+
+def is_oom(exc: BaseException) -> bool:
+    import tensorflow as tf
+
+    return isinstance(exc, (tf.errors.ResourceExhaustedError, MemoryError))
+
+
+def reset_peak(device: str) -> None:
+    """Start the GPU allocator's peak afresh (on a CPU the trial measures the process instead)."""
+    if device == "gpu":
+        import tensorflow as tf
+
+        try:
+            tf.config.experimental.reset_memory_stats("GPU:0")
+        except (ValueError, RuntimeError):  # no GPU after all: the process measures
+            pass
+
+
+def peak_bytes(device: str) -> int | None:
+    """TensorFlow's peak allocation on the GPU since reset_peak (weights and optimizer slots included); None on
+    a CPU."""
+    if device != "gpu":
+        return None
+    import tensorflow as tf
+
+    try:
+        return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+    except (ValueError, RuntimeError):
+        return None

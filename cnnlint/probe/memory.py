@@ -12,7 +12,8 @@ the total time are bounded; when a bound is hit, what is known so far is reporte
 On a GPU the calling process must not hold the GPU's memory itself: TensorFlow reserves nearly all of it at the
 first op unless memory growth is on, and a trial then sees only what is left.
 
-Importing this module is cheap: TensorFlow is imported only by the functions in the TensorFlow section.
+Importing this module is cheap: the device and its memory come from the backend module (`runner.load_backend`,
+backend_tensorflow.py), which imports TensorFlow only when asked.
 """
 from __future__ import annotations
 
@@ -125,25 +126,6 @@ def largest_by_estimate(model_facts, compile_facts, limit: int) -> int:
     per = per_sample_bytes(model_facts, compile_facts)
     room = limit - state_bytes(model_facts, compile_facts)
     return max(0, room // per) if per else (10 ** 9 if room >= 0 else 0)
-
-
-# --- TensorFlow-specific (moves to the per-backend module) -------------------------------------------------------
-
-def _tf_gpu_present() -> bool:
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-def _tf_gpu_total_bytes() -> int | None:
-    """Total memory of the first visible GPU, from nvidia-smi (TensorFlow has no API for it)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip() or "0"
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits",
-                              "-i", visible], capture_output=True, text=True, timeout=10).stdout
-        return int(float(out.split()[0])) * 2 ** 20
-    except Exception:  # noqa: BLE001 - no nvidia-smi: the limit stays unknown
-        return None
 
 
 # --- trial subprocesses ------------------------------------------------------------------------------------------
@@ -337,10 +319,13 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
     lists/dicts of arrays); trials use random float32 inputs of x's per-sample shape and y tiled to the batch.
     `limit_bytes`: the target device's memory (default: the GPU's; on a CPU without it, only the estimate).
     """
+    from cnnlint.probe.runner import load_backend
+
     batch_size = int(batch_size or 32)  # Keras' default
     estimate = estimate_bytes(model_facts, compile_facts, max(1, batch_size))
-    device = "GPU:0" if _tf_gpu_present() else "CPU"
-    limit = limit_bytes or (_tf_gpu_total_bytes() if device != "CPU" else None)
+    backend = load_backend()
+    device = "GPU:0" if backend.gpu_present() else "CPU"
+    limit = limit_bytes or (backend.gpu_total_bytes() if device != "CPU" else None)
     base = dict(batch_size=batch_size, device=device, estimate_bytes=estimate, limit_bytes=limit)
 
     def estimated(error=None):  # fits stays None: CNN403 compares estimate_bytes with limit_bytes

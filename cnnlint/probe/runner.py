@@ -21,10 +21,13 @@ RELU = {"relu", "relu6"}
 SATURATING = {"sigmoid", "tanh"}
 
 
-def load_backend():
-    import keras
+def load_backend(name: str | None = None):
+    """The probe's module for Keras' backend (`name`, default keras.backend.backend()); a trial subprocess names
+    it (KERAS_BACKEND) so that Keras is imported only after the backend module set the device up."""
+    if name is None:
+        import keras
 
-    name = keras.backend.backend()
+        name = keras.backend.backend()
     if name == "tensorflow":
         from cnnlint.probe import backend_tensorflow
 

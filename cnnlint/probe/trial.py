@@ -32,51 +32,6 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-# --- TensorFlow-specific (moves to the per-backend module) -------------------------------------------------------
-
-def _tf_setup(device: str, limit: int | None) -> None:
-    """Before any op: on a GPU, cap the allocator at `limit` or let it grow on demand (its peak is what counts)."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if device != "gpu" or not gpus:
-        return
-    tf.config.set_visible_devices(gpus[0], "GPU")  # one device: the others would reserve memory too
-    if limit:
-        tf.config.set_logical_device_configuration(
-            gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=max(1, limit // 2 ** 20))])
-    else:
-        tf.config.experimental.set_memory_growth(gpus[0], True)
-
-
-def _tf_is_oom(exc: BaseException) -> bool:
-    import tensorflow as tf
-
-    return isinstance(exc, (tf.errors.ResourceExhaustedError, MemoryError))
-
-
-def _tf_reset_peak(device: str) -> None:
-    if device == "gpu":
-        import tensorflow as tf
-
-        try:
-            tf.config.experimental.reset_memory_stats("GPU:0")
-        except (ValueError, RuntimeError):  # no GPU after all: the process measures
-            pass
-
-
-def _tf_peak(device: str) -> int | None:
-    """TensorFlow's peak allocation on the GPU since the reset (weights and optimizer slots included)."""
-    if device != "gpu":
-        return None
-    import tensorflow as tf
-
-    try:
-        return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
-    except (ValueError, RuntimeError):
-        return None
-
-
 # --- process memory (Linux /proc; elsewhere the peak falls back to ru_maxrss) ------------------------------------
 
 def _status(key: str) -> int | None:
@@ -210,8 +165,11 @@ def _state_bytes(model) -> int:
 
 
 def run(folder: str, device: str, limit: int | None, batch: int | None, announce=None) -> dict:
+    from cnnlint.probe.runner import load_backend
+
+    backend = load_backend(os.environ.get("KERAS_BACKEND") or "tensorflow")  # named: keras is not imported yet
     try:
-        _tf_setup(device, limit)
+        backend.setup_trial_device(device, limit)
         import keras
 
         # the parent saved this file from the user's own model a moment ago, into a private temporary folder:
@@ -221,7 +179,7 @@ def run(folder: str, device: str, limit: int | None, batch: int | None, announce
         for warm in (1, 2):
             model.train_on_batch(*inputs.batch(warm))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
-        return {"fits": False if _tf_is_oom(exc) else None, "error": _one_line(exc), "stage": "start"}
+        return {"fits": False if backend.is_oom(exc) else None, "error": _one_line(exc), "stage": "start"}
     state = _state_bytes(model)
     if batch is None:
         batch = announce({"ready": True, "state_bytes": state})
@@ -233,7 +191,7 @@ def run(folder: str, device: str, limit: int | None, batch: int | None, announce
     import contextlib
 
     _reset_hwm()
-    _tf_reset_peak(device)
+    backend.reset_peak(device)
     rss = _status("VmRSS") or 0
     fits, error = True, None
     with _DataPeak() as data, _Cap(limit - state) if capped else contextlib.nullcontext():
@@ -241,7 +199,7 @@ def run(folder: str, device: str, limit: int | None, batch: int | None, announce
             model.train_on_batch(*inputs.batch(batch))
         except BaseException as exc:  # noqa: BLE001 - MemoryError included: the step did not fit
             fits, error = False, _one_line(exc)
-    peak = _tf_peak(device)
+    peak = backend.peak_bytes(device)
     if peak is None:
         peak = max(0, _peak_rss() - rss, data.growth) + state
     return {"fits": fits, "peak_bytes": peak if fits else None, "error": error, "batch_size": batch}
