@@ -89,6 +89,10 @@ def _call(fn, spec: str, *, builds_model: bool = False):
 
     from cnnlint.collapse import diagnose
 
+    if builds_model:
+        # auto layer names (conv2d, conv2d_1, ...) start afresh for every target, as in a fresh process:
+        # per-layer ignores, baselines and SARIF fingerprints must not depend on what ran before
+        keras.backend.clear_session()
     filtering = keras.config.is_traceback_filtering_enabled()
     keras.config.disable_traceback_filtering()  # keep the layer frames that show where a size hit zero
     try:

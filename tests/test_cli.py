@@ -109,3 +109,10 @@ def test_targets_from_config(capsys, monkeypatch):
     assert flagged == {"seed000_raw_uint8.py:build_model", "seed001_capacity.py:build_model",
                        "seed002_high_lr.py:build_model"}
     assert code == 1
+
+
+def test_layer_names_do_not_depend_on_earlier_targets(capsys):
+    target = f"{EXAMPLES}/seed001_excessive_pooling.py:build_model"
+    code, out, _ = run_cli(capsys, target, target, "--format", "json")
+    layers = [f["layer"] for f in json.loads(out)["findings"]]
+    assert layers == ["conv2d_3", "conv2d_3"]  # the same target twice: the same layer names
