@@ -11,7 +11,7 @@ from cnnlint import Finding, Report
 from cnnlint.registry import all_rules
 from cnnlint.report import FORMATS, render
 from cnnlint.report.sarif import fingerprint
-from tests.helpers import EXAMPLES, ROOT, run_cli
+from helpers import EXAMPLES, ROOT, run_cli
 
 RAW = f"{EXAMPLES / 'seed000_raw_uint8.py'}:build_model"
 CLEAN = f"{EXAMPLES / 'clean_cnn.py'}:build_model"
