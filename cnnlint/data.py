@@ -40,7 +40,7 @@ def _is_array_like(value) -> bool:
     return hasattr(value, "__array__") and hasattr(value, "shape")
 
 
-def _split(element):
+def split_element(element):
     if isinstance(element, (tuple, list)) and len(element) in (2, 3) and not _all_scalar(element):
         return element[0], element[1]
     return element, None
@@ -50,13 +50,13 @@ def _all_scalar(element):
     return all(np.isscalar(v) for v in element)
 
 
-def _to_numpy(value):
+def to_numpy(value):
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
+        return {k: to_numpy(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]):
-        return [_to_numpy(v) for v in value]
+        return [to_numpy(v) for v in value]
     return np.asarray(value)
 
 
@@ -76,7 +76,7 @@ def _generator_settings(obj) -> dict:
 def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
     """A sample batch from anything `model.fit(x, y)` takes."""
     if _is_array_like(obj):
-        return Sample(_to_numpy(obj), _to_numpy(y), "arrays")
+        return Sample(to_numpy(obj), to_numpy(y), "arrays")
     cardinality = None
     source = "generator"
     try:
@@ -85,7 +85,7 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
         if isinstance(obj, tf.data.Dataset):
             source = "dataset"
             element = next(iter(obj.take(1)))
-            x0, _ = _split(element)
+            x0, _ = split_element(element)
             first = x0[0] if isinstance(x0, (list, tuple)) else x0
             if sample_rank is not None and len(first.shape) == sample_rank:
                 element = next(iter(obj.take(UNBATCHED_TAKE).batch(UNBATCHED_TAKE)))
@@ -103,8 +103,8 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
         raise
     except Exception as exc:  # noqa: BLE001
         raise UsageError(f"cannot read a batch from the data: {one_line(exc)}") from None
-    x, y = _split(element)
-    x = _to_numpy(x)
+    x, y = split_element(element)
+    x = to_numpy(x)
     batch = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
     samples = cardinality * batch if cardinality else None  # at most: the last batch may be short
     if isinstance(getattr(obj, "n", None), int):
@@ -114,7 +114,7 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
             samples = len(obj) * batch
         except TypeError:
             pass
-    return Sample(x, _to_numpy(y), source, _generator_settings(obj), samples, obj, batch_size=batch)
+    return Sample(x, to_numpy(y), source, _generator_settings(obj), samples, obj, batch_size=batch)
 
 
 def load_npz(path: Path) -> Sample:

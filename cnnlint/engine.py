@@ -53,9 +53,10 @@ def run(facts, rules: list, config: Config) -> tuple[list[Finding], list[tuple[s
     return ordered(findings, facts), skipped
 
 
-def ordered(findings, facts) -> list[Finding]:
-    """Most severe first, then by code, then by the layer's position in the model."""
-    order = {lay.path: lay.index for lay in facts.model.layers} if facts.model else {}
+def ordered(findings, facts=None) -> list[Finding]:
+    """Most severe first, then by code, then by the layer's position in the model (when known; the sort is
+    stable, so an earlier layer order survives a re-sort without facts)."""
+    order = {lay.path: lay.index for lay in facts.model.layers} if facts is not None and facts.model else {}
     return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.code, order.get(f.layer, -1)))
 
 

@@ -93,6 +93,7 @@ def _call(fn, spec: str, *, builds_model: bool = False):
         # auto layer names (conv2d, conv2d_1, ...) start afresh for every target, as in a fresh process:
         # per-layer ignores, baselines and SARIF fingerprints must not depend on what ran before
         keras.backend.clear_session()
+        keras.utils.set_random_seed(0)  # and the factory's random weights too: the same target, the same findings
     filtering = keras.config.is_traceback_filtering_enabled()
     keras.config.disable_traceback_filtering()  # keep the layer frames that show where a size hit zero
     try:

@@ -91,9 +91,9 @@ def _suppress(report, selectors, cfg, options: Options) -> None:
             unused.append(selector)
     if "CNN903" in chosen:
         rule = registry.all_rules()["CNN903"]()
-        report.findings += [rule.finding(f"`# cnnlint: ignore[{s}]` on {report.target} suppressed nothing",
-                                         fix="remove it from the def line").with_(target=report.target)
-                            for s in unused]
+        report.findings = engine.ordered(report.findings + [
+            rule.finding(f"`# cnnlint: ignore[{s}]` on {report.target} suppressed nothing",
+                         fix="remove it from the def line").with_(target=report.target) for s in unused])
 
 
 def lint(job, cfg, options: Options, progress=None):
@@ -125,5 +125,4 @@ def lint(job, cfg, options: Options, progress=None):
                    memory_limit=options.memory_limit, progress=progress, **common)
     report.file, report.line = loaded.file, loaded.line
     _suppress(report, suppressions(loaded.file, loaded.line), cfg, options)
-    report.findings = engine.ordered(report.findings, Facts(target=job["target"]))
     return report

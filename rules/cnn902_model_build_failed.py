@@ -44,6 +44,9 @@ class ModelBuildFailed(Rule):
     ## Fix
     Read the Keras error in the message; start the model with `keras.Input(shape=...)` so that it is
     built where it is defined, and call it on one batch of the real data.
+
+    ## Source
+    deepchecks (a failing step becomes a result); the catalogue's 9xx family: cnnlint reports on itself.
     """
 
     code, name, severity = "CNN902", "model-build-failed", "error"

@@ -116,3 +116,14 @@ def test_layer_names_do_not_depend_on_earlier_targets(capsys):
     code, out, _ = run_cli(capsys, target, target, "--format", "json")
     layers = [f["layer"] for f in json.loads(out)["findings"]]
     assert layers == ["conv2d_3", "conv2d_3"]  # the same target twice: the same layer names
+
+
+def test_the_same_target_gives_the_same_findings(capsys):
+    """Factories run with Keras seeded and a fresh session: random weights, and so the probe, repeat."""
+    target = f"{EXAMPLES}/seed002_high_lr.py:build_model"
+    code, out, _ = run_cli(capsys, target, target, "--format", "json", "--probe-steps", "5")
+    first, second = json.loads(out)["targets"]
+    assert first["probe"]["losses"] == second["probe"]["losses"]
+    findings = [(f["code"], f["layer"], f["message"]) for f in json.loads(out)["findings"]]
+    assert first["findings"] == second["findings"] > 0
+    assert all(findings.count(f) == 2 for f in findings)  # every finding, message and numbers, appears twice

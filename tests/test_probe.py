@@ -110,3 +110,34 @@ def test_plot_saves_a_png(capsys, tmp_path):
     png = tmp_path / "probe.png"
     run_cli(capsys, f"{EXAMPLES}/clean_cnn.py:build_model", "--probe-steps", "5", "--plot", png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    """A real pseudo-terminal as stderr: the bar shows; with --format json it does not."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def stderr_of(*args):
+        master, slave = pty.openpty()
+        run = subprocess.Popen([sys.executable, "-m", "cnnlint", f"{EXAMPLES}/clean_cnn.py:build_model",
+                                "--probe-steps", "5", *args], stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        out = run.communicate(timeout=120)[0].decode()
+        os.close(master)
+        return b"".join(chunks).decode(errors="replace"), out
+
+    err, out = stderr_of()
+    assert "probing" in err and "5/5" in err and "probing" not in out
+    err, out = stderr_of("--format", "json")
+    assert "probing" not in err and json.loads(out)["targets"][0]["probe"]

@@ -8,7 +8,7 @@ from cnnlint import registry
 from cnnlint.finding import SEVERITIES
 
 RULES = list(registry.all_rules().values())
-SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix")
+SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix", "## Source")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])

@@ -199,7 +199,7 @@ def _pipeline(data, step, deadline, batches=5) -> PipelineFacts | None:
     """Seconds waiting for each batch of the user's dataset/generator against one train step on it."""
     if data is None:
         return None
-    from cnnlint.data import _split, _to_numpy
+    from cnnlint.data import split_element, to_numpy
 
     try:
         workers = int(getattr(data, "workers", 1) or 1)
@@ -224,10 +224,10 @@ def _pipeline(data, step, deadline, batches=5) -> PipelineFacts | None:
 
 
 def _step_time(step, batch) -> float:
-    from cnnlint.data import _split, _to_numpy
+    from cnnlint.data import split_element, to_numpy
 
-    x, y = _split(batch)
-    x, y = _to_numpy(x), _to_numpy(y)
+    x, y = split_element(batch)
+    x, y = to_numpy(x), to_numpy(y)
     step(x, y)  # trace once at this batch size
     started = time.perf_counter()
     for _ in range(3):
