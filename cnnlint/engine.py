@@ -92,3 +92,59 @@ def _apply_overrides(findings, facts, config: Config, run_codes) -> list[Finding
                 kept.append(_unused(f"override ignore={override['selectors']} for layers={patterns} "
                                     f"suppressed nothing"))
     return kept
+
+
+# Static predictions the probe can contradict: code -> (what disproves it, how to say what the probe saw)
+def _memorized(probe) -> bool:
+    start = probe.start_loss
+    return bool(probe.stopped_early or start and probe.final_loss is not None
+                and probe.final_loss - probe.loss_floor < 0.1 * (start - probe.loss_floor))
+
+
+def _fell_smoothly(probe) -> bool:
+    from cnnlint.probe.runner import diverged
+
+    start = probe.start_loss
+    return bool(probe.losses and start and not diverged(probe.initial_loss, probe.losses)
+                and min(probe.losses[-5:]) < 0.95 * start)
+
+
+CONTRADICTED = {
+    "CNN205": (_memorized, "the probe memorized its batch anyway (no underfitting seen)"),
+    "CNN303": (_fell_smoothly, "the probe's loss fell smoothly at this learning rate"),
+}
+# Probe symptoms and the static findings that cause them, most likely cause first
+CAUSES = {
+    "CNN401": ("CNN103", "CNN114", "CNN112", "CNN303"),
+    "CNN404": ("CNN103", "CNN114", "CNN112", "CNN105"),
+    "CNN407": ("CNN103", "CNN114", "CNN112", "CNN303"),
+    "CNN408": ("CNN103", "CNN114", "CNN303"),
+    "CNN409": ("CNN103", "CNN114"),
+    "CNN402": ("CNN303", "CNN213"),
+    "CNN405": ("CNN303", "CNN216", "CNN202"),
+    "CNN406": ("CNN203",),
+}
+
+
+def contradicted(static: list[Finding], probe) -> list[Finding]:
+    """A static prediction the probe contradicts drops to info and says what the probe saw."""
+    kept = []
+    for f in static:
+        test = CONTRADICTED.get(f.code)
+        if test and f.severity != "info" and probe is not None and test[0](probe):
+            f = f.with_(severity="info", message=f"{f.message} ({test[1]})")
+        kept.append(f)
+    return kept
+
+
+def with_causes(probed: list[Finding], static: list[Finding]) -> list[Finding]:
+    """A probe symptom whose cause is a static finding of the same report names it and takes its fix."""
+    by_code = {f.code: f for f in static if f.severity != "info"}
+    out = []
+    for f in probed:
+        cause = next((by_code[c] for c in CAUSES.get(f.code, ()) if c in by_code), None)
+        if cause is not None:
+            f = f.with_(message=f"{f.message}; likely cause: {cause.code} {cause.name} ({cause.message})",
+                        fix=cause.fix or f.fix)
+        out.append(f)
+    return out

@@ -81,11 +81,11 @@ class StalledLoss(Rule):
             return
         if len(losses) < self.opts["min_steps"]:
             return
-        start = probe.start_loss
-        if start < self.opts["converged_loss"]:
+        start, floor = probe.start_loss, probe.loss_floor
+        if start - floor < self.opts["converged_loss"]:
             return
         end = min(losses[-max(1, int(self.opts["tail_steps"])):])
-        drop = (start - end) / start
+        drop = (start - end) / (start - floor)
         if drop >= self.opts["min_drop"]:
             return
         lr = f"learning rate {probe.learning_rate:g}" if probe.learning_rate else "its learning rate"

@@ -95,7 +95,11 @@ class InitialLossOff(Rule):
 
     def check(self, facts):
         probe = facts.probe
-        classes = 2 if probe.task == "binary" else probe.classes if probe.task == "classification" else None
+        classes = 2 if probe.task in ("binary", "multi-label") else (
+            probe.classes if probe.task in ("classification", "segmentation") else None)
+        loss_name = facts.compile.loss.name if facts.compile is not None and facts.compile.loss else ""
+        if "focal" in loss_name:  # focal losses down-weight the easy share of ln(C) by design
+            return
         loss = probe.initial_loss
         if not classes or classes < 2 or loss is None or not math.isfinite(loss):
             return

@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged
+from cnnlint.probe.runner import diverged, still_falling
 from cnnlint.rule import Rule, bad, good
 
 
@@ -114,7 +114,9 @@ class CannotOverfitBatch(Rule):
         losses, initial = probe.losses, probe.initial_loss
         if not losses or diverged(initial, losses):
             return
-        if len(losses) < self.opts["min_steps"] or probe.stopped_early or self._still_falling(losses):
+        floor = probe.loss_floor
+        if len(losses) < self.opts["min_steps"] or probe.stopped_early or still_falling(
+                losses, floor, self.opts["plateau_window"], self.opts["plateau_progress"]):
             return
         start = probe.start_loss
         final = probe.final_loss if probe.final_loss is not None else losses[-1]
@@ -124,21 +126,17 @@ class CannotOverfitBatch(Rule):
         where += ", and the loss has stopped falling"
         accuracy = probe.final_accuracy
         if probe.task in ("classification", "binary") and accuracy is not None and math.isfinite(accuracy):
+            # soft labels (mixup) hold no single right class per sample; multi-label and pixel accuracies are
+            # dominated by the easy zeros: only one-class-per-sample tasks are judged by accuracy
             if accuracy < self.opts["min_accuracy"]:
                 yield self.finding(f"train accuracy is {accuracy:.0%} {where} (loss {start:.4g} -> {final:.4g}), "
                                    f"below {self.opts['min_accuracy']:.0%}: the model cannot memorize one batch",
                                    fix=fix)
             return
-        if start < self.opts["converged_loss"] or not math.isfinite(final):
+        if start - floor < self.opts["converged_loss"] or not math.isfinite(final):
             return
-        if final >= self.opts["max_loss_ratio"] * start:
-            yield self.finding(f"the loss is {final:.4g} {where}, {final / start:.0%} of its step-0 value "
-                               f"{start:.4g} (not below {self.opts['max_loss_ratio']:.0%}): the model cannot "
-                               f"memorize one batch", fix=fix)
-
-    def _still_falling(self, losses) -> bool:
-        """Did the loss still fall by more than `plateau_progress` over the last `plateau_window` steps? Then
-        a slow learner is still on its way: 50 steps are too few to call it starved."""
-        window = losses[-self.opts["plateau_window"]:]
-        latest = min(window[-3:])
-        return window[0] > 0 and (window[0] - latest) / window[0] > self.opts["plateau_progress"]
+        if final - floor >= self.opts["max_loss_ratio"] * (start - floor):
+            above = f" above the targets' floor {floor:.4g}" if floor else ""
+            yield self.finding(f"the loss is {final:.4g} {where}, {(final - floor) / (start - floor):.0%} of its "
+                               f"step-0 value {start:.4g}{above} (not below {self.opts['max_loss_ratio']:.0%}): the "
+                               f"model cannot memorize one batch", fix=fix)

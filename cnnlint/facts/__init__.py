@@ -8,6 +8,7 @@ from cnnlint.facts.compile import CompileFacts, LossFacts
 from cnnlint.facts.model import LayerFacts, ModelFacts
 from cnnlint.facts.plan import PlanFacts
 from cnnlint.facts.probe import MemoryFacts, PipelineFacts, ProbeFacts
+from cnnlint.facts.task import TaskFacts
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Facts:
     batch: BatchFacts | None = None
     plan: PlanFacts | None = None
     probe: ProbeFacts | None = None
+    task: TaskFacts | None = None
     problems: tuple[Problem, ...] = ()
     probe_requested: bool = False
     extra: dict = field(default_factory=dict)
@@ -34,4 +36,4 @@ class Facts:
 
 __all__ = ["ArrayFacts", "BatchFacts", "CompileFacts", "Facts", "LabelFacts", "LayerFacts", "LossFacts", "MemoryFacts",
            "PipelineFacts", "ProbeFacts",
-           "ModelFacts", "PlanFacts", "Problem"]
+           "ModelFacts", "PlanFacts", "Problem", "TaskFacts"]

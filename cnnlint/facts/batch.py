@@ -47,6 +47,11 @@ class LabelFacts(ArrayFacts):
     counts: tuple = ()  # samples per class, aligned with `classes`
     grouped: bool = False  # the labels come in one block per class (sorted or grouped by class)
     block_order: tuple = ()  # when grouped: class ids in the order their blocks appear
+    multi_hot: bool = False  # rank 2, values 0/1, some row holds several 1s (multi-label)
+    soft: bool = False  # rows are probabilities that are not all 0/1 (mixup, label smoothing, distillation)
+    entropy: float | None = None  # mean entropy of the soft rows, in nats: the floor of a cross-entropy loss
+    value_entropy: float | None = None  # mean binary entropy of values in [0, 1] that are not 0/1: the floor of
+    # binary cross-entropy on such targets (pixel intensities, soft multi-label targets)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class BatchFacts:
     labels: tuple[LabelFacts, ...] = ()
     preprocessed: ArrayFacts | None = None  # first input as it reaches the first trainable layer
     preprocess_layers: tuple[str, ...] = ()  # paths of the layers applied to get `preprocessed`
-    first_trainable: str | None = None  # path of the first layer with trainable weights
+    first_trainable: str | None = None  # path of the first layer with weights (a frozen backbone's first conv too)
+    backbone_inputs: dict = field(default_factory=dict)  # pretrained nested model -> (its first BN, median |z|)
     source: str = "arrays"  # arrays, npz, dataset, generator, directory
     augmentation: dict = field(default_factory=dict)  # ImageDataGenerator settings, when data is one
 
@@ -120,5 +126,19 @@ def label_facts(array) -> LabelFacts:
             if grouped:
                 starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
                 block_order = tuple(int(ids[s]) for s in starts)
+    rows = flat.reshape(len(flat), -1) if array.ndim >= 2 and array.shape[-1] > 1 else None
+    binary = rows is not None and integer_valued and flat.min() >= 0 and flat.max() <= 1
+    multi_hot = bool(binary and array.ndim == 2 and np.any(rows.sum(axis=1) > 1))
+    soft = bool(rows is not None and not integer_valued and flat.min() >= 0 and flat.max() <= 1
+                and np.allclose(flat.sum(axis=-1), 1, atol=1e-3))
+    entropy = None
+    if soft:
+        p = flat.reshape(-1, array.shape[-1])
+        entropy = float(np.mean(-np.sum(np.where(p > 0, p * np.log(np.clip(p, 1e-12, 1)), 0), axis=1)))
+    value_entropy = None
+    if not integer_valued and flat.min() >= 0 and flat.max() <= 1:
+        q = np.clip(flat, 1e-7, 1 - 1e-7)
+        value_entropy = float(np.mean(-(q * np.log(q) + (1 - q) * np.log(1 - q))))
     return LabelFacts(**base, integer_valued=integer_valued, one_hot=one_hot, classes=classes,
-                      counts=counts, grouped=grouped, block_order=block_order)
+                      counts=counts, grouped=grouped, block_order=block_order, multi_hot=multi_hot, soft=soft,
+                      entropy=entropy, value_entropy=value_entropy)

@@ -8,6 +8,7 @@ from cnnlint.facts.batch import BatchFacts, array_facts, label_facts
 from cnnlint.facts.compile import extract_compile
 from cnnlint.facts.model import extract_model
 from cnnlint.facts.plan import plan_facts
+from cnnlint.facts.task import task_facts
 
 PREPROCESS_SAMPLES = 64
 
@@ -60,32 +61,70 @@ def _compatible(sample_shape: tuple, model_shape: tuple) -> bool:
         m is None or m == s for s, m in zip(sample_shape, model_sample))
 
 
+# layers that prepare the input rather than learn from it (their weights, if any, are statistics they adapt)
+PREPROCESSING = {"Normalization", "Rescaling", "Resizing", "CenterCrop", "Discretization", "CategoryEncoding"}
+
+
+def _learns(lay) -> bool:
+    return (lay.params > 0 and lay.class_name not in PREPROCESSING and not lay.class_name.startswith("Random")
+            or lay.class_name in ("BatchNormalization", "LayerNormalization"))
+
+
 def preprocess_plan(model_facts) -> tuple[list, str | None]:
-    """The model's leading parameter-free layers (a linear chain), and the first layer with weights."""
-    applied, first_trainable = [], None
-    chain_end = None
-    for lay in model_facts.layers:
-        if lay.is_input or lay.is_model:
+    """The parameter-free layers on the way from the input to the first layer with weights (trainable or
+    frozen: a pretrained backbone's first convolution), and that layer's path."""
+    first = next((lay for lay in model_facts.leaves if _learns(lay)), None)
+    if first is None:
+        return [], None
+    chain = [lay for lay in reversed(model_facts.upstream(first.path)[1:]) if not lay.is_input and not lay.is_model]
+    return chain, first.path
+
+
+def _preprocess(model_facts, objects, model, x):
+    """x as it reaches the first layer with weights, after the model's own preprocessing (Rescaling,
+    Normalization, preprocess_input's ops), read in one inference-mode pass that stops there."""
+    applied, first = preprocess_plan(model_facts)
+    if first is None or not applied:
+        return x if not isinstance(x, list) else x[0], (), first
+    from cnnlint.facts.capture import inputs_at
+
+    reached = inputs_at(model, {first: objects[first]}, x)
+    if first not in reached:
+        return x, (), first
+    return reached[first], tuple(lay.path for lay in applied), first
+
+
+def backbone_inputs(model_facts, objects, model, x) -> dict:
+    """For each pretrained nested model: (its first BatchNormalization, median over channels of |mean of the
+    input there - moving mean| / moving std). Large values: the backbone is fed another input scale than the one
+    it was trained on."""
+    import math
+
+    from cnnlint.facts.capture import inputs_at
+
+    watched = {}
+    for owner in model_facts.pretrained:
+        bn = next((lay for lay in model_facts.inside(owner.path)
+                   if lay.class_name == "BatchNormalization" and lay.bn_trained), None)
+        if bn is not None:
+            watched[owner.path] = bn
+    if not watched:
+        return {}
+    reached = inputs_at(model, {p: objects[bn.path] for p, bn in watched.items()}, x)
+    found = {}
+    for owner, bn in watched.items():
+        if owner not in reached:
             continue
-        if lay.has_weights or lay.class_name in ("BatchNormalization", "LayerNormalization"):
-            first_trainable = lay.path
-            break
-        if chain_end is not None and lay.inbound != (chain_end,):
-            break  # the graph branches: stop at the linear prefix
-        applied.append(lay)
-        chain_end = lay.path
-    return applied, first_trainable
-
-
-def _preprocess(model_facts, objects, x):
-    """x as it reaches the first trainable layer, through the model's leading parameter-free layers."""
-    applied, first_trainable = preprocess_plan(model_facts)
-    if not applied:
-        return x, (), first_trainable
-    out = x
-    for lay in applied:
-        out = objects[lay.path](out, training=False)
-    return np.asarray(out), tuple(lay.path for lay in applied), first_trainable
+        layer = objects[bn.path]
+        axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+        values = np.moveaxis(np.asarray(reached[owner], dtype=np.float64), axis, -1)
+        values = values.reshape(-1, values.shape[-1])
+        mean = np.asarray(layer.moving_mean, dtype=np.float64)
+        std = np.sqrt(np.asarray(layer.moving_variance, dtype=np.float64) + float(layer.epsilon))
+        z = np.abs(values.mean(axis=0) - mean) / std
+        median = float(np.median(z))
+        found[owner] = (bn.path, median if math.isfinite(median) else float("inf"))
+    return found
 
 
 def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augmentation: dict | None = None,
@@ -115,9 +154,11 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
         if model_facts is not None and model_facts.input_shapes and _compatible(xs[0].shape[1:], model_facts.input_shapes[0]):
             try:
                 sample = xs[0][:PREPROCESS_SAMPLES]
-                out, applied, first = _preprocess(model_facts, objects, sample)
+                whole = sample if len(xs) == 1 else [v[:PREPROCESS_SAMPLES] for v in xs]
+                out, applied, first = _preprocess(model_facts, objects, model, whole)
                 batch_kwargs = dict(preprocessed=array_facts(out) if applied else array_facts(sample),
-                                    preprocess_layers=applied, first_trainable=first)
+                                    preprocess_layers=applied, first_trainable=first,
+                                    backbone_inputs=backbone_inputs(model_facts, objects, model, whole))
             except Exception as exc:  # noqa: BLE001
                 problems.append(Problem("call", f"the model's preprocessing layers fail on the sample batch: {one_line(exc)}"))
         inputs = [array_facts(v, sample_shapes=sample_shapes if i == 0 else ()) for i, v in enumerate(xs)]
@@ -127,5 +168,6 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
         samples = int(xs[0].shape[0])
     plan = plan_facts(batch_size=batch_size, epochs=epochs, validation_split=validation_split, samples=samples,
                       steps_per_epoch=steps_per_epoch)
-    return Facts(target=target, model=model_facts, compile=compile_facts, batch=batch, plan=plan,
+    task = task_facts(model_facts, compile_facts, batch)
+    return Facts(target=target, model=model_facts, compile=compile_facts, batch=batch, plan=plan, task=task,
                  problems=tuple(problems), probe_requested=probe_requested)

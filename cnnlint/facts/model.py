@@ -49,6 +49,13 @@ class LayerFacts:
     is_op: bool = False  # a keras.ops call in a functional graph (`x + 3`, `keras.ops.add(x, y)`), not a layer
     trainable: bool = True
     config: dict = field(default_factory=dict)
+    # the weights the layer holds, not its config: every kernel value equal (Conv/Dense), and for
+    # BatchNormalization whether its moving statistics moved from their initial 0/1 (trained, e.g. pretrained)
+    kernel_constant: bool = False
+    bn_trained: bool | None = None
+    call_training: bool | None = None  # a nested model called with training=False/True in the outer graph
+    inner: tuple = ()  # class names of the sublayers of a custom (non-Model) layer, recursively
+    inner_regularized: bool = False  # one of those sublayers has a kernel/activity regularizer
 
     @property
     def has_weights(self) -> bool:
@@ -92,6 +99,38 @@ class ModelFacts:
     params: int
     trainable_params: int
     graph_known: bool = True
+    custom_train_step: bool = False  # the model class overrides train_step (its own loss and update)
+
+    @property
+    def trainable_share(self) -> float:
+        """The share of the parameters that train (a head on a frozen base trains a small share)."""
+        return self.trainable_params / self.params if self.params else 0.0
+
+    def nested(self) -> list[LayerFacts]:
+        return [lay for lay in self.layers if lay.is_model]
+
+    def inside(self, path: str) -> list[LayerFacts]:
+        """The layers inside the nested model at `path`."""
+        return [lay for lay in self.layers if lay.path.startswith(path + "/")]
+
+    def is_pretrained(self, path: str) -> bool:
+        """The nested model at `path` holds trained BatchNormalization statistics (pretrained weights)."""
+        return any(lay.bn_trained for lay in self.inside(path))
+
+    @property
+    def pretrained(self) -> list[LayerFacts]:
+        """Nested models whose BatchNormalization statistics are trained: pretrained backbones."""
+        return [lay for lay in self.nested() if self.is_pretrained(lay.path)]
+
+    def foreign(self, path: str) -> bool:
+        """Is the layer at `path` inside a nested model the user reuses rather than writes: a pretrained or a
+        frozen backbone? Design rules do not report patterns there."""
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            owner = self.get("/".join(parts[:depth]))
+            if owner is not None and owner.is_model and (not owner.trainable or self.is_pretrained(owner.path)):
+                return True
+        return False
 
     @property
     def leaves(self) -> list[LayerFacts]:
@@ -314,6 +353,7 @@ class _Walker:
         self.layers: list[LayerFacts] = []
         self.objects: dict[str, object] = {}  # path -> keras layer (for facts that must run layers)
         self.exits: dict[str, tuple] = {}  # nested-model path -> paths of its output layers
+        self.training_kwargs: dict[str, bool] = {}  # nested-model path -> the training= of its outer call
 
     def walk(self, model, prefix: str, entry: tuple) -> tuple[str, ...]:
         """Add the layers of `model`; return the paths of its output layers."""
@@ -325,6 +365,10 @@ class _Walker:
         if kind == "functional":
             cfg = model.get_config()
             graph = {c["name"]: _histories(c.get("inbound_nodes", [])) for c in cfg.get("layers", [])}
+            for c in cfg.get("layers", []):
+                training = _training_kwarg(c.get("inbound_nodes", []))
+                if training is not None:
+                    self.training_kwargs[prefix + c["name"]] = training
             outputs = [o[0] for o in _output_refs(cfg.get("output_layers", []))]
         previous: tuple = entry
         for layer in model.operations if kind == "functional" else model.layers:  # keras.ops calls too
@@ -363,7 +407,77 @@ class _Walker:
             regularizers=_regularizers(config), inbound=tuple(inbound),
             is_input=is_input, is_model=isinstance(layer, keras.Model), is_op=not isinstance(layer, keras.Layer),
             trainable=bool(getattr(layer, "trainable", False)),
-            config=config))
+            config=config, kernel_constant=_kernel_constant(layer), bn_trained=_bn_trained(layer),
+            call_training=self.training_kwargs.get(path), **_inner(layer, keras)))
+
+
+def _training_kwarg(nodes) -> bool | None:
+    for node in nodes if isinstance(nodes, list) else []:
+        kwargs = node.get("kwargs", {}) if isinstance(node, dict) else {}
+        if isinstance(kwargs.get("training"), bool):
+            return kwargs["training"]
+    return None
+
+
+KERNEL_ATTRS = ("kernel", "depthwise_kernel", "pointwise_kernel")
+
+
+def _kernel_constant(layer) -> bool:
+    """Every value of one of the layer's kernels is the same (zeros, ones, a constant), read from the weights."""
+    import numpy as np
+
+    for attr in KERNEL_ATTRS:
+        var = getattr(layer, attr, None) if type(layer).__name__ in CONV_DENSE else None
+        if var is None or not hasattr(var, "shape"):
+            continue
+        try:
+            values = np.asarray(var)
+        except Exception:  # noqa: BLE001 - a kernel we cannot read
+            continue
+        if values.size > 1 and values.min() == values.max():
+            return True
+    return False
+
+
+def _bn_trained(layer) -> bool | None:
+    """For BatchNormalization: do the moving statistics differ from their initial 0 (mean) and 1 (variance)?"""
+    if type(layer).__name__ != "BatchNormalization" or getattr(layer, "moving_mean", None) is None:
+        return None
+    import numpy as np
+
+    try:
+        mean, var = np.asarray(layer.moving_mean), np.asarray(layer.moving_variance)
+    except Exception:  # noqa: BLE001
+        return None
+    return bool(np.abs(mean).max(initial=0) > 1e-6 or np.abs(var - 1).max(initial=0) > 1e-6)
+
+
+def sublayers(layer, keras, seen=None) -> list:
+    """The layers a custom layer holds as attributes (lists, tuples and dicts of them too), recursively."""
+    seen = set() if seen is None else seen
+    found = []
+    values = list(vars(layer).values()) if not isinstance(layer, keras.Model) else []
+    while values:
+        value = values.pop(0)
+        if isinstance(value, (list, tuple)):
+            values[:0] = list(value)
+        elif isinstance(value, dict):
+            values[:0] = list(value.values())
+        elif isinstance(value, keras.Layer) and id(value) not in seen and value is not layer:
+            seen.add(id(value))
+            found.append(value)
+            found += sublayers(value, keras, seen)
+    return found
+
+
+def _inner(layer, keras) -> dict:
+    if isinstance(layer, keras.Model) or type(layer).__module__.startswith("keras"):
+        return {}
+    inner = sublayers(layer, keras)
+    if not inner:
+        return {}
+    regularized = any(_regularizers(_config(sub, keras)) for sub in inner)
+    return {"inner": tuple(type(sub).__name__ for sub in inner), "inner_regularized": regularized}
 
 
 def _config(layer, keras) -> dict:
@@ -420,8 +534,14 @@ def extract_model(model) -> tuple[ModelFacts, dict]:
         name=model.name, class_name=type(model).__name__, kind=kind, layers=tuple(layers),
         input_shapes=inputs, output_shapes=out_shapes, output_layers=tuple(outputs),
         params=_count(model.weights), trainable_params=_count(model.trainable_weights),
-        graph_known=kind != "subclassed")
+        graph_known=kind != "subclassed", custom_train_step=_custom_train_step(model))
     return facts, walker.objects
+
+
+def _custom_train_step(model) -> bool:
+    import keras
+
+    return getattr(type(model), "train_step", None) is not getattr(keras.Model, "train_step", None)
 
 
 def _with_output(lay: LayerFacts) -> LayerFacts:

@@ -39,7 +39,7 @@ class ProbeFacts:
     steps_planned: int
     steps_run: int
     budget_hit: str | None = None  # "timeout" when the probe stopped early; findings use what was measured
-    task: str = "classification"  # "classification", "binary", "regression"
+    task: str = "classification"  # the facts' task kind: classification, binary, multi-label, segmentation, ...
     classes: int | None = None  # number of classes, for classification
     initial_loss: float | None = None  # step 0, on the fixed batch, before any update (CNN404)
     losses: tuple[float, ...] = ()  # the training loss of each step on the fixed batch (CNN401/402/405)
@@ -58,6 +58,9 @@ class ProbeFacts:
     pipeline: PipelineFacts | None = None
     seeds: int = 1  # how many seeds were probed (findings say in how many the symptom appeared)
     stopped_early: bool = False  # the batch was memorized (loss < 1% of its start) before steps_planned
+    loss_floor: float = 0.0  # the loss the targets allow at best (soft labels, pixel targets): not 0
+    unjudged: dict = field(default_factory=dict)  # rule code -> why the probe could not measure what it reads
+    shuffled: tuple | None = None  # CNN412: (real-label losses, shuffled-label losses) of the label-relation fit
 
     @property
     def start_loss(self) -> float | None:

@@ -50,6 +50,8 @@ class ModelCopy:
             self.model = clone
         except Exception:  # noqa: BLE001 - subclassed models: snapshot and restore instead
             self.model = model
+            if not model.optimizer.built:  # its slots exist (at their zero start) before the snapshot
+                model.optimizer.build(model.trainable_variables)
             self.snapshot = ([v.numpy().copy() for v in model.weights],
                              [v.numpy().copy() for v in model.optimizer.variables])
         self.initial = [v.numpy().copy() for v in self.model.weights]
@@ -94,22 +96,27 @@ def _groups(model, objects, trainable_order):
 
 
 def _task(facts):
-    loss = facts.compile.loss if facts.compile else None
-    units = facts.model.output_units(0) if facts.model and facts.model.output_shapes else None
-    if loss is not None and loss.is_categorical_ce:
-        return "classification", units
-    if loss is not None and loss.is_binary_ce:
-        return "binary", 2
-    return "regression", None
+    """(task kind, classes) from the facts' task: the probe and its rules share it."""
+    task = facts.task
+    if task is None:
+        return "unknown", None
+    classes = 2 if task.kind in ("binary", "multi-label") or task.kind == "segmentation" and task.classes == 1 \
+        else task.classes
+    return task.kind, classes
+
+
+class ProbeSkipped(Exception):
+    """The probe cannot judge this model; the message says why (it becomes a note, never a finding)."""
 
 
 def _accuracy(task, y_pred, y, from_logits):
-    if task == "regression" or isinstance(y_pred, (list, dict)) or y is None or isinstance(y, (list, dict)):
+    if task not in ("classification", "segmentation", "binary", "multi-label") or isinstance(y_pred, (list, dict)) \
+            or y is None or isinstance(y, (list, dict)):
         return None
     y_pred, y = np.asarray(y_pred), np.asarray(y)
-    if task == "classification":
+    if y_pred.shape[-1] > 1 and task in ("classification", "segmentation"):
         guess = y_pred.argmax(-1)
-        truth = y.argmax(-1) if y.ndim == y_pred.ndim and y.shape[-1] == y_pred.shape[-1] > 1 else y.reshape(guess.shape)
+        truth = y.argmax(-1) if y.ndim == y_pred.ndim and y.shape[-1] == y_pred.shape[-1] else y.reshape(guess.shape)
     else:
         guess = (y_pred > (0.0 if from_logits else 0.5)).astype(np.float32).reshape(-1)
         truth = np.round(y.astype(np.float32)).reshape(-1)
@@ -155,14 +162,26 @@ def _merge_max(a: dict, b: dict) -> dict:
     return {k: max(a.get(k, 0.0), b.get(k, 0.0)) for k in {*a, *b}}
 
 
-def diverged(initial: float | None, losses, spike: float = 3.0) -> bool:
-    """NaN/Inf, a spike above `spike` x the start, or an end above the start (the CNN401 condition)."""
+END_RISE = 0.05  # "ends above its start" means a real rise: 5% of the start, not noise on a flat curve
+
+
+def diverged(initial: float | None, losses, spike: float = 3.0, rise: float = END_RISE) -> bool:
+    """NaN/Inf, a spike above `spike` x the start, or an end clearly above the start (the CNN401 condition)."""
     if not losses:
         return False
     if not all(math.isfinite(v) for v in losses):
         return True
     start = initial if initial is not None and math.isfinite(initial) else losses[0]
-    return max(losses) > spike * start or losses[-1] > start
+    return max(losses) > spike * start or losses[-1] > start + rise * abs(start)
+
+
+def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float = 0.05) -> bool:
+    """Did the loss (above its floor) fall by more than `progress` over the last `window` steps? A slow learner
+    still on its way is not stuck."""
+    recent = [v - floor for v in losses[-window:]]
+    if len(recent) < 2 or recent[0] <= 0:
+        return False
+    return (recent[0] - min(recent[-3:])) / recent[0] > progress
 
 
 def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None, stop_below=None):
@@ -246,14 +265,30 @@ def _parallel_pipeline(data, workers, step, batches) -> PipelineFacts:
     return PipelineFacts(wait_s=wait_s, step_s=_step_time(step, loaded[0]), batches=count)
 
 
+EXTEND = 3  # a loss still falling after the planned steps gets up to this many times the steps (within budget)
+
+
+def _own_step(model):
+    """A step through the model's own train_step (a custom loss and update): the loss it logs, no gradients."""
+    def step(x, y):
+        logs = model.train_on_batch(x, y, return_dict=True)
+        loss = logs.get("loss", next((v for v in logs.values() if np.ndim(v) == 0), float("nan")))
+        return float(loss), (), (), ()
+
+    return step
+
+
 def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None,
               progress=None) -> ProbeFacts:
     """One seeded probe on a copy of `model`. `memory` is step (1)'s result (see measure_memory): it does
-    not depend on the seed, so the session measures it once."""
+    not depend on the seed, so the session measures it once. Raises ProbeSkipped when the model gives the probe
+    nothing to judge."""
     import keras
 
     from cnnlint.facts.model import extract_model
 
+    if facts.model is not None and facts.model.trainable_params == 0:
+        raise ProbeSkipped("the model has no trainable weights (CNN213): there is nothing to fit")
     backend = load_backend()
     started = time.perf_counter()
     deadline = started + timeout
@@ -263,30 +298,48 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         clone = copy.model
         clone_facts, objects = extract_model(clone)
         order = tuple(lay.path for lay in clone_facts.leaves if lay.trainable_params > 0)
-        groups, paths = _groups(clone, objects, order)
         x, y = _take(sample.x, FIXED_BATCH), _take(sample.y, FIXED_BATCH)
         n = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
         task, classes = _task(facts)
+        floor = facts.task.loss_floor if facts.task is not None else 0.0
         from_logits = bool(facts.compile.loss and facts.compile.loss.from_logits)
-        initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=False), training=False))
+        own = bool(facts.model and facts.model.custom_train_step)
+        unjudged = {}
+        if own:  # its own loss and update: fit through train_step, read the loss it logs
+            groups, paths, initial = [], [], None
+            step = _own_step(clone)
+            unjudged = {code: "the model trains through its own train_step: the probe reads its logged loss only"
+                        for code in ("CNN404", "CNN406", "CNN407", "CNN411", "CNN405")}
+        else:
+            groups, paths = _groups(clone, objects, order)
+            initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=False), training=False))
+            step = backend.make_step(clone, groups)
         dead0, sat0 = _activation_stats(clone, clone_facts, x)
         lr = facts.compile.learning_rate
-        step = backend.make_step(clone, groups)
-        losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress,
-                                                     stop_below=MEMORIZED * initial if initial > 0 else None)
+        start = initial if initial is not None and math.isfinite(initial) else None
+        stop_below = floor + MEMORIZED * (start - floor) if start is not None and start > floor else None
+        losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below)
+        while (stop is None and len(losses) < EXTEND * steps and not diverged(initial, losses)
+               and still_falling(losses, floor)):
+            more = _fit(step, x, y, steps, deadline, progress, base=len(losses), total=EXTEND * steps,
+                        stop_below=stop_below)
+            losses, norms, mean_abs, ratios, stop = (losses + more[0], norms + more[1], mean_abs + more[2],
+                                                     ratios + more[3], more[4])
         budget = stop if stop == "timeout" else None
         # update ratios while the model still learns: after memorizing the batch its gradients fade
-        learning = next((i for i, v in enumerate(losses) if v < MEMORIZED * initial), len(ratios)) or 1
-        # training mode, as Keras' own train loss/accuracy: after 50 steps BatchNorm's moving averages lag
-        y_pred = clone(x, training=True)
-        final = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=True))
-        accuracy = _accuracy(task, y_pred, y, from_logits)
+        learning = next((i for i, v in enumerate(losses) if stop_below is not None and v < stop_below),
+                        len(ratios)) or 1
+        final, accuracy = losses[-1] if losses else None, None
+        if not own:  # training mode, as Keras' own train loss/accuracy: BatchNorm's moving averages lag
+            y_pred = clone(x, training=True)
+            final = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=True))
+            accuracy = _accuracy(task, y_pred, y, from_logits)
         dead1, sat1 = _activation_stats(clone, clone_facts, x)
         suggestion = None
-        if diverged(initial, losses) and lr and not facts.compile.schedule:
+        if not own and diverged(initial, losses) and lr and not facts.compile.schedule:
             suggestion = _lr_sweep(copy, step, x, y, lr, deadline + timeout / 2)
-        pipeline = _pipeline(sample.data, step, deadline + 5)
-        bad_step = next((i for i, g in enumerate(norms) if not np.all(np.isfinite(g))), None)
+        pipeline = None if own else _pipeline(sample.data, step, deadline + 5)
+        bad_step = next((i for i, g in enumerate(norms) if g.size and not np.all(np.isfinite(g))), None)
         return ProbeFacts(
             device=backend.device(), backend=backend.NAME, seed=seed, samples=n, steps_planned=steps,
             steps_run=len(losses), budget_hit=budget, task=task, classes=classes, initial_loss=initial,
@@ -295,10 +348,10 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
             grad_mean_abs={p: float(mean_abs[0][i]) for i, p in enumerate(paths)} if mean_abs else {},
             nonfinite_grad_step=bad_step,
             update_ratios={p: float(np.median([math.log10(max(r[i], 1e-30)) for r in ratios[:learning]]))
-                           for i, p in enumerate(paths)} if ratios else {},
+                           for i, p in enumerate(paths)} if ratios and paths else {},
             dead_units=_merge_max(dead0, dead1), saturated=_merge_max(sat0, sat1), trainable_order=tuple(paths),
             learning_rate=lr, lr_suggestion=suggestion, memory=memory, pipeline=pipeline,
-            stopped_early=stop == "memorized")
+            stopped_early=stop == "memorized", loss_floor=floor, unjudged=unjudged)
     finally:
         copy.restore()
 

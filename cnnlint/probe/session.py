@@ -64,12 +64,31 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
     if reason:
         report.skipped += [(r.code, f"probe skipped: {reason}") for r in rules]
         return
+    from cnnlint.errors import UsageError
+    from cnnlint.facts.extract import one_line
+    from cnnlint.probe.runner import ProbeSkipped
+
     limit, per_seed, runs = _limit(memory_limit), [], []
-    memory = measure_memory(model, sample, facts, limit) if any(r.code == "CNN403" for r in rules) else None
-    for i in range(max(1, seeds)):
-        run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory=memory,
-                        progress=progress)
-        runs.append(run)
-        per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
-    report.findings = engine.ordered(report.findings + _folded(per_seed, max(1, seeds)), facts)
+    try:
+        memory = measure_memory(model, sample, facts, limit) if any(r.code == "CNN403" for r in rules) else None
+        for i in range(max(1, seeds)):
+            run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory=memory,
+                            progress=progress)
+            runs.append(run)
+            per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
+    except UsageError:
+        raise
+    except ProbeSkipped as exc:
+        report.skipped += [(r.code, f"probe skipped: {exc}") for r in rules]
+        return
+    except Exception as exc:  # noqa: BLE001 - a probe failure is a note; the static report stands
+        report.skipped += [(r.code, f"probe failed ({one_line(exc)}); the static findings stand") for r in rules]
+        return
+    judged = {code for code in runs[0].unjudged}
+    report.skipped += [(r.code, f"probe could not judge: {runs[0].unjudged[r.code]}") for r in rules
+                       if r.code in judged]
+    per_seed = [engine.with_causes([f for f in found if f.code not in judged], report.findings)
+                for found in per_seed]
+    static = engine.contradicted(report.findings, runs[0])
+    report.findings = engine.ordered(static + _folded(per_seed, max(1, seeds)), facts)
     report.probe = _plain({**asdict(runs[0]), "seeds": max(1, seeds)})
