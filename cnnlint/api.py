@@ -80,7 +80,8 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
         batch_size = sample.batch_size  # fit takes the batch size from a dataset or generator
     name = target or model.name
     facts = extract(name, model, sample.x, sample.y, source=sample.source, augmentation=sample.augmentation,
-                    sample_shapes=sample.sample_shapes, batch_size=batch_size, epochs=epochs,
+                    sample_shapes=sample.sample_shapes, pipeline_random=sample.pipeline_random,
+                    batch_labels=sample.batch_labels, batch_size=batch_size, epochs=epochs,
                     validation_split=validation_split,
                     samples=samples if samples is not None else sample.samples, steps_per_epoch=steps_per_epoch,
                     probe_requested=probe)

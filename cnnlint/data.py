@@ -28,6 +28,8 @@ class Sample:
     data: object = None  # the original dataset/generator, for the probe's input-pipeline timing
     sample_shapes: tuple = ()  # distinct image sizes found in a folder, when they differ
     batch_size: int | None = None  # the batch size the dataset/generator yields (fit uses it)
+    pipeline_random: bool = False  # a tf.data pipeline with random ops in its maps (augmentation, mixup)
+    batch_labels: tuple = ()  # the labels of the first few batches of a dataset/PyDataset (CNN111)
 
 
 def _is_array_like(value) -> bool:
@@ -114,7 +116,47 @@ def sample_from(obj, y=None, *, sample_rank: int | None = None) -> Sample:
             samples = len(obj) * batch
         except TypeError:
             pass
-    return Sample(x, to_numpy(y), source, _generator_settings(obj), samples, obj, batch_size=batch)
+    return Sample(x, to_numpy(y), source, _generator_settings(obj), samples, obj, batch_size=batch,
+                  pipeline_random=_random_ops(obj), batch_labels=_batch_labels(obj, source))
+
+
+LABEL_BATCHES = 8
+
+
+def _batch_labels(obj, source) -> tuple:
+    """The labels of up to LABEL_BATCHES batches of a dataset or an indexable PyDataset (re-readable: a plain
+    generator is never read ahead, that would take batches from the user's fit)."""
+    try:
+        if source == "dataset":
+            elements = obj.take(LABEL_BATCHES)
+        elif hasattr(obj, "__getitem__") and hasattr(obj, "__len__"):
+            elements = (obj[i] for i in range(min(len(obj), LABEL_BATCHES)))
+        else:
+            return ()
+        labels = [to_numpy(split_element(e)[1]) for e in elements]
+    except Exception:  # noqa: BLE001 - batches we cannot read are not a finding
+        return ()
+    return tuple(y for y in labels if isinstance(y, np.ndarray))
+
+
+RANDOM_OP_EXCLUDED = ("Shuffle",)
+
+
+def _random_ops(obj) -> bool:
+    """Does a tf.data pipeline hold random ops in its functions (augmentation, mixup)? Read from the dataset's
+    graph; False when it cannot be read."""
+    try:
+        import tensorflow as tf
+
+        if not isinstance(obj, tf.data.Dataset):
+            return False
+        graph = tf.compat.v1.GraphDef()
+        graph.ParseFromString(tf.raw_ops.DatasetToGraphV2(input_dataset=obj._variant_tensor).numpy())
+        ops = {n.op for n in graph.node} | {n.op for f in graph.library.function for n in f.node_def}
+    except Exception:  # noqa: BLE001
+        return False
+    return any("Random" in op and not op.endswith("Dataset") and not any(x in op for x in RANDOM_OP_EXCLUDED)
+               for op in ops)
 
 
 def load_npz(path: Path) -> Sample:

@@ -21,6 +21,9 @@ def select(config: Config, *, select=None, extend_select=None, ignore=None, prob
     chosen = registry.resolve_all(select if select is not None else (config.select or ["ALL"]))
     chosen |= registry.resolve_all([*config.extend_select, *(extend_select or [])])
     chosen -= registry.resolve_all([*config.ignore, *(ignore or [])])
+    named = {str(s).upper() for s in [*(select if select is not None else config.select or []),
+                                      *config.extend_select, *(extend_select or [])]}
+    chosen = {c for c in chosen if not rules[c].opt_in or c in named or rules[c].name.upper() in named}
     picked = [rules[code](config.options.get(code)) for code in rules if code in chosen]
     return [rule for rule in picked if probe or rule.phase != "probe"]
 

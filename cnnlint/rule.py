@@ -34,6 +34,7 @@ class Rule:
     name: str = ""
     severity: str = "warning"
     phase: str = "static"  # "static" or "probe"
+    opt_in: bool = False  # runs only when selected by its own code or name (ALL and prefixes leave it out)
     needs: tuple[str, ...] = ("model",)  # facts the rule reads: model, compile, batch, plan, probe
     options: dict = {}  # thresholds with their defaults; settable from config
     examples: tuple = ()

@@ -32,6 +32,14 @@ def caffe_mean_subtraction():
 
 
 @bad(layer="stem")
+def uint8_wrap_around():  # (x - 128) / 128 computed on uint8 wraps: values in [0, 2)
+    import numpy as np
+
+    x = _pixels().astype("uint8")
+    return {"model": _cnn(), "x": ((x - np.uint8(128)) / 128).astype("float32")}
+
+
+@bad(layer="stem")
 def normalized_twice():
     import keras
 
@@ -67,10 +75,13 @@ class InputScale(Rule):
 
     ## What it does
     Judges the sample batch as it reaches the first layer with weights, after the model's own
-    preprocessing layers (Rescaling, Normalization), so a model that rescales inside is clean.
-    Values in [0, 1] or [-1, 1], or standardized (|mean| < 0.5 and 0.5 < std < 2), pass. It warns on
-    raw pixels (max |x| > 2, e.g. 0-255), reports mean-centred data with a large spread (std > 10,
-    like Caffe-style mean subtraction) as info, and warns when max |x| <= 1/255: normalized twice.
+    preprocessing (Rescaling, Normalization, the ops `preprocess_input` adds to a graph; a frozen
+    backbone's first convolution counts), so a model that rescales inside is clean. Values in [0, 1] or
+    [-1, 1] (5% tolerance), standardized (|mean| < 0.5 and 0.5 < std < 2) or zero-centred with a
+    moderate spread pass. It warns on raw pixels (max |x| > 2, e.g. 0-255), on other ranges up to 2 (the
+    [0, 2) of uint8 wrap-around in `(x - 128) / 128`), reports mean-centred data with a large spread
+    (std > 10, Caffe-style mean subtraction) as info, and warns when max |x| <= 1/255: normalized twice.
+    Raw pixels into a linear conv read only by a BatchNormalization are info: BN absorbs the scale.
 
     ## Why is this bad?
     With 0-255 inputs the first layer's pre-activations are ~100x too large: the initial loss is
@@ -93,10 +104,10 @@ class InputScale(Rule):
 
     code, name, severity = "CNN103", "input-scale", "warning"
     needs = ("model", "batch")
-    options = {"raw_max": 2.0, "too_small_max": 1 / 255, "standardized_mean_max": 0.5, "standardized_std_min": 0.5,
-               "standardized_std_max": 2.0, "centred_std_min": 10.0, "centred_mean_ratio": 0.5}
+    options = {"raw_max": 2.0, "range_tolerance": 0.05, "too_small_max": 1 / 255, "standardized_mean_max": 0.5, "standardized_std_min": 0.5,
+               "standardized_std_max": 2.0, "centred_std_min": 10.0, "centred_mean_ratio": 1.0}
 
-    examples = (raw_pixels, caffe_mean_subtraction, normalized_twice, raw_pixels_with_wrong_shape,
+    examples = (raw_pixels, caffe_mean_subtraction, uint8_wrap_around, normalized_twice, raw_pixels_with_wrong_shape,
                 rescaling_inside_the_model, scaled_to_minus_one_one, standardized)
 
     def check(self, facts):
@@ -109,8 +120,7 @@ class InputScale(Rule):
             arr, applied = batch.x, ()
         if not arr.is_numeric or arr.min is None:
             return
-        lo, hi, mean, std = arr.min, arr.max, arr.mean, arr.std
-        top = max(abs(lo), abs(hi))
+        lo, hi, mean, std, top = arr.min, arr.max, arr.mean, arr.std, max(abs(arr.min), abs(arr.max))
         if abs(mean) < o["standardized_mean_max"] and o["standardized_std_min"] < std < o["standardized_std_max"]:
             return
         where = f"values reaching {layer or 'the first layer'}"
@@ -129,11 +139,23 @@ class InputScale(Rule):
                                f"subtraction: fine when it is the model's documented preprocessing (e.g. "
                                f"keras.applications' preprocess_input)", layer=layer, severity="info",
                                fix="otherwise also divide by the std (or scale to [-1, 1])")
+        elif lo < 0 and abs(mean) < o["standardized_mean_max"] and std < o["standardized_std_max"] or (
+                lo >= -1 - o["range_tolerance"] and hi <= 1 + o["range_tolerance"]):
+            return  # [0, 1], [-1, 1], or zero-centred with a moderate spread (sensor signals)
+        elif top <= o["raw_max"]:
+            yield self.finding(f"{where} lie in {lo:.4g}..{hi:.4g} (mean {mean:.3g}, std {std:.3g}): neither [0, 1], "
+                               f"[-1, 1] nor standardized, e.g. uint8 wrap-around in (x - 128) / 128 on uint8 "
+                               f"images", layer=layer,
+                               fix="cast to float32 before arithmetic (x.astype('float32') / 127.5 - 1), or "
+                                   f"scale to [0, 1]{pre}")
         elif top > o["raw_max"]:
             raw = lo >= 0 and hi <= 255 * (1 + F32_RTOL)
             what = "look like raw 0-255 pixels" if raw else "are not normalized"
             fix = ("scale to [0, 1]: x / 255 in the pipeline, or keras.layers.Rescaling(1 / 255) as the model's "
                    "first layer" if raw else "standardize them: an adapted keras.layers.Normalization as the "
                    "model's first layer, or (x - mean) / std in the pipeline")
-            yield self.finding(f"{where} {what} ({stats})", layer=layer, fix=fix + pre)
+            absorbed = facts.model.normalized_after(layer) if layer else None
+            note = f"; {absorbed} normalizes right after it, absorbing the scale" * bool(absorbed)
+            yield self.finding(f"{where} {what} ({stats}){note}", layer=layer, fix=fix + pre,
+                               severity="info" if absorbed else None)
 

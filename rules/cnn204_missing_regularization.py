@@ -8,8 +8,12 @@ AUGMENTATION = {"RandAugment", "AugMix", "CutMix", "MixUp", "Solarization", "Equ
 
 
 def _regularizes(lay) -> bool:
-    """The layer fights overfitting: dropout/noise, (trainable) normalization, augmentation, a weight penalty."""
+    """The layer fights overfitting: dropout/noise, (trainable) normalization, augmentation, a weight penalty,
+    also as a sublayer of a custom layer."""
     if lay.class_name in REGULARIZING or lay.class_name in REGULARIZING_NORMALIZATION and lay.trainable:
+        return True
+    if lay.inner_regularized or any(name in REGULARIZING or name in REGULARIZING_NORMALIZATION
+                                    or name.startswith("Random") for name in lay.inner):
         return True
     if lay.class_name.startswith("Random") or lay.class_name in AUGMENTATION:
         return True
@@ -65,10 +69,13 @@ class MissingRegularization(Rule):
 
     ## What it does
     Looks for Dropout/SpatialDropout/GaussianDropout/GaussianNoise, kernel or activity regularizers,
-    BatchNormalization/LayerNormalization/GroupNormalization, augmentation layers (Random*) and an
-    augmenting ImageDataGenerator as the data. When there is none, it flags a model with more than
-    `max_params` (1M) trainable parameters, or with more than `params_per_sample` (100) trainable
-    parameters per training sample when the plan knows the dataset size.
+    BatchNormalization/LayerNormalization/GroupNormalization, augmentation layers (Random*), also inside
+    custom layers, and augmentation in the input pipeline (an augmenting ImageDataGenerator, random ops in
+    a tf.data map). When there is none, it flags a model with more than `max_params` (1M) trainable
+    parameters, or with more than `params_per_sample` (100) trainable parameters per supervised value when
+    the plan knows the dataset size. For dense prediction (segmentation, depth, super-resolution: the output
+    keeps spatial axes) every pixel is supervised, so it counts samples x output values and the absolute
+    1M bound does not apply (super-resolution nets are built without BatchNorm or Dropout on purpose).
 
     ## Why is this bad?
     With many more parameters than examples the network memorizes the training set: training
@@ -100,12 +107,16 @@ class MissingRegularization(Rule):
         if any(_regularizes(lay) for lay in model.leaves):
             return
         if facts.batch is not None and facts.batch.augments:
-            return
+            return  # augmentation in the input pipeline (an ImageDataGenerator, random ops in a tf.data map)
         samples = facts.plan.train_samples if facts.plan is not None else None
-        if params > self.opts["max_params"]:
+        dense = facts.task is not None and facts.task.dense
+        per = facts.task.supervised_per_sample if dense else 1
+        if params > self.opts["max_params"] and not dense:
             size = f"{params:,} trainable parameters (over {self.opts['max_params']:,})"
-        elif samples and params > self.opts["params_per_sample"] * samples:
-            size = (f"{params:,} trainable parameters, {params / samples:,.0f}x the {samples:,} training samples "
+        elif samples and params > self.opts["params_per_sample"] * samples * per:
+            what = f"{samples * per:,} supervised values ({samples:,} samples x {per:,})" if dense else \
+                f"{samples:,} training samples"
+            size = (f"{params:,} trainable parameters, {params / (samples * per):,.0f}x the {what} "
                     f"(over {self.opts['params_per_sample']}x)")
         else:
             return

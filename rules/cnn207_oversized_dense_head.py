@@ -29,14 +29,14 @@ def _cnn(*head, size=64, data_format="channels_last"):
 def flatten_dense_on_a_large_map():
     from keras import layers
 
-    return _cnn(layers.Flatten(), layers.Dense(64, activation="relu", name="fc"))
+    return {"model": _cnn(layers.Flatten(), layers.Dense(64, activation="relu", name="fc")), "samples": 2000}
 
 
 @bad(layer="fc")
 def flatten_dropout_dense_channels_first():
     from keras import layers
 
-    return _cnn(layers.Flatten(data_format="channels_first"), layers.Dropout(0.5),
+    return _cnn(layers.Flatten(data_format="channels_first"), layers.Dropout(0.5),  # info: no training-set size
                 layers.Dense(64, activation="relu", name="fc"), data_format="channels_first")
 
 
@@ -60,7 +60,10 @@ class OversizedDenseHead(Rule):
     ## What it does
     Finds a Dense layer fed by Flatten (possibly through Dropout) that holds more than `max_share`
     (50%) of all the model's parameters and more than `min_params` (1,000,000) parameters, and says
-    how many it would hold after global average pooling instead.
+    how many it would hold after global average pooling instead. It is a warning when the plan's
+    training-set size is known and the head holds more than `params_per_sample` (100) parameters per
+    training sample (it will memorize them); otherwise an info: such heads train fine on large data
+    sets (a 1.6M-parameter head on 50,000 images is a design choice, not a fault).
 
     ## Why is this bad?
     Flattening a large feature map makes the first Dense layer huge: it memorizes positions instead of
@@ -81,8 +84,8 @@ class OversizedDenseHead(Rule):
     """
 
     code, name, severity = "CNN207", "oversized-dense-head", "warning"
-    needs = ("model",)
-    options = {"max_share": 0.5, "min_params": 1_000_000}
+    needs = ("model",)  # the plan (training-set size) decides between warning and info
+    options = {"max_share": 0.5, "min_params": 1_000_000, "params_per_sample": 100}
 
     examples = (flatten_dense_on_a_large_map, flatten_dropout_dense_channels_first, global_average_pooling_head,
                 small_flatten_head)
@@ -113,6 +116,14 @@ class OversizedDenseHead(Rule):
                        f"params), {fix}")
             else:
                 fix = f"replace {flatten.path} with global average pooling, {fix}"
+            samples = facts.plan.train_samples if facts.plan is not None else None
+            per_sample = dense.params / samples if samples else None
+            large = per_sample is not None and per_sample > self.opts["params_per_sample"]
+            data = (f"; {per_sample:,.0f} head params per training sample (over {self.opts['params_per_sample']}): "
+                    f"it will memorize the {samples:,} samples" if large else
+                    f"; {per_sample:,.1f} per training sample: a design choice that trains on this much data"
+                    if per_sample is not None else "; the training-set size is unknown (pass --samples)")
             yield self.finding(
                 f"{dense.path} holds {dense.params:,} params, {share:.0%} of the model's {total:,}: it reads "
-                f"{flatten.path}{map_text}", layer=dense.path, fix=fix)
+                f"{flatten.path}{map_text}{data}", layer=dense.path, fix=fix,
+                severity="warning" if large else "info")

@@ -69,6 +69,9 @@ class DropoutBeforeBatchnorm(Rule):
     Reports a Dropout (rate > 0, also spatial/Gaussian/alpha dropout) whose output reaches a
     BatchNormalization directly (or only through Flatten/Reshape), and a Conv/Dense layer with
     `use_bias=True` and no activation whose only reader is a BatchNormalization over its channel axis.
+    It speaks once per pattern (one finding with the count and the first three places, never a line per
+    layer) and says nothing about layers inside a pretrained or frozen nested model (a keras.applications
+    backbone): that is code the user did not write.
 
     ## Why is this bad?
     Dropout changes the variance of its output between training and inference; the BatchNormalization
@@ -100,25 +103,39 @@ class DropoutBeforeBatchnorm(Rule):
         model = facts.model
         if not model.graph_known:
             return
+        dropouts, biases = [], []
         for bn in model.leaves:
-            if bn.class_name != "BatchNormalization":
-                continue
+            if bn.class_name != "BatchNormalization" or model.foreign(bn.path):
+                continue  # nothing about code inside a pretrained or frozen backbone the user did not write
             drop = _source(model, bn, SHAPE_ONLY)
             if drop is not None and drop.class_name in DROPOUTS and (drop.rate or 0) > 0:
-                yield self.finding(
-                    f"{drop.class_name} {drop.path} (rate {drop.rate:g}) feeds BatchNormalization {bn.path}: BN "
-                    f"learns the variance of dropped-out activations and sees full ones at inference (variance "
-                    f"shift)", layer=drop.path,
-                    fix=f"move {drop.path} after {bn.path} (e.g. just before the classifier), or remove it")
+                dropouts.append((drop, bn))
             conv = _source(model, bn, ())
             if (conv is None or conv.class_name not in CONV_DENSE or not conv.config.get("use_bias")
                     or (conv.activation or "linear") != "linear" or not _cancels_bias(conv, bn)):
                 continue
-            if _readers(model, conv.path) != [bn.path]:
-                continue  # the bias also reaches another layer
-            width = conv.channels(conv.output_shape)
-            count = f" ({width} params)" if width else ""
+            if _readers(model, conv.path) == [bn.path]:  # else the bias also reaches another layer
+                biases.append((conv, bn))
+        if dropouts:
+            drop, bn = dropouts[0]
             yield self.finding(
-                f"{conv.class_name} {conv.path} has a bias{count} but feeds BatchNormalization {bn.path} "
-                f"directly: BN subtracts the per-channel mean, cancelling the bias (BN's beta replaces it)",
-                layer=conv.path, fix=f"pass use_bias=False to {conv.path}")
+                f"{_count(dropouts, 'Dropout layer')} feed BatchNormalization ({_first(dropouts)}): BN learns the "
+                f"variance of dropped-out activations and sees full ones at inference (variance shift)",
+                layer=drop.path, fix=f"move each Dropout after its BatchNormalization (e.g. just before the "
+                                     f"classifier), or remove it")
+        if biases:
+            conv, bn = biases[0]
+            params = sum(c.channels(c.output_shape) or 0 for c, _ in biases)
+            yield self.finding(
+                f"{_count(biases, 'conv/dense layer')} with a bias ({params:,} params) feed BatchNormalization "
+                f"directly ({_first(biases)}): BN subtracts the per-channel mean, cancelling the bias (BN's beta "
+                f"replaces it)", layer=conv.path, fix="pass use_bias=False to the layers before BatchNormalization")
+
+
+def _count(pairs, what) -> str:
+    return f"{len(pairs)} {what}{'s' if len(pairs) > 1 else ''}"
+
+
+def _first(pairs, shown=3) -> str:
+    text = ", ".join(f"{a.path} -> {b.path}" for a, b in pairs[:shown])
+    return text + (f", and {len(pairs) - shown} more" if len(pairs) > shown else "")

@@ -63,7 +63,10 @@ class InitialLossOff(Rule):
     ## What it does
     For classification (C = the number of classes; 2 for binary), compares the probe's loss at step 0,
     before any update, with `ln(C)` (2.30 for 10 classes, 0.69 for binary) and reports it when it is
-    more than `max_factor` (3x) above or less than `min_factor` (0.3x) below it.
+    more than `max_factor` (3x) above or less than `min_factor` (0.3x) below it. Multi-label heads count
+    as binary per unit; per-pixel losses (segmentation) and focal losses are not judged. The step-0 loss is
+    measured as the first training step sees it: in training mode when the model's BatchNormalization
+    statistics are still at their initial 0/1 (inference mode would not normalize at all).
 
     ## Why is this bad?
     A freshly initialized classifier should be unsure: its predictions close to uniform and its loss
@@ -95,12 +98,13 @@ class InitialLossOff(Rule):
 
     def check(self, facts):
         probe = facts.probe
+        # a classifier's head: a per-pixel loss (segmentation) at init is set by spatially correlated logits
         classes = 2 if probe.task in ("binary", "multi-label") else (
-            probe.classes if probe.task in ("classification", "segmentation") else None)
+            probe.classes if probe.task == "classification" else None)
         loss_name = facts.compile.loss.name if facts.compile is not None and facts.compile.loss else ""
         if "focal" in loss_name:  # focal losses down-weight the easy share of ln(C) by design
             return
-        loss = probe.initial_loss
+        loss = probe.initial_loss - probe.penalty if probe.initial_loss is not None else None  # the data's loss
         if not classes or classes < 2 or loss is None or not math.isfinite(loss):
             return
         expected = math.log(classes)

@@ -7,15 +7,15 @@ from helpers import EXAMPLES, run_json
 # examples/pyproject.toml sets fail-on = "warning", so a warning fails the run there.
 CASES = [
     ("seed000_raw_uint8", ["--epochs", "10"], {"CNN101", "CNN102", "CNN103", "CNN303", "CNN304"}, set(), 1),
-    ("seed000_raw_uint8_fixed", ["--epochs", "10"], set(), None, 0),
+    ("seed000_raw_uint8_fixed", ["--epochs", "10", "--samples", "50000"], set(), None, 0),  # CIFAR-10's size
     ("seed001_capacity", [], {"CNN303", "CNN402", "CNN405"}, set(), 1),  # the probe sees the stall
     ("seed001_capacity_fixed", ["--samples", "60000"], set(), None, 0),  # the arrays sample an MNIST-size set
     ("seed001_excessive_pooling", [], {"CNN201"}, set(), 1),  # Keras refuses to build it; CNN201 names the layer
     ("seed001_excessive_pooling_fixed", ["--samples", "50000"], set(), None, 0),
     ("seed002_overfit", ["--epochs", "20"], {"CNN204"}, set(), 1),
-    ("seed002_overfit_fixed", ["--epochs", "20"], set(), None, 0),
-    # it memorizes 16 samples easily: its underfitting shows only on the full data set, beyond any linter
-    ("seed002_underfit", ["--epochs", "20", "--samples", "60000"], set(), None, 0),
+    ("seed002_overfit_fixed", ["--epochs", "20", "--samples", "2000"], set(), None, 0),  # the seed's 2,000 images
+    # it memorizes 16 samples easily, but one conv layer sees 4x4 pixels of 64x64: insufficient capacity
+    ("seed002_underfit", ["--epochs", "20", "--samples", "60000"], {"CNN216"}, set(), 1),
     ("seed002_underfit_fixed", ["--epochs", "20", "--samples", "60000"], set(), None, 0),
     ("seed002_high_lr", [], {"CNN303", "CNN207", "CNN401"}, set(), 1),  # the probe sees the loss jump
     ("seed002_high_lr_fixed", [], {"CNN207"}, {"CNN303"}, 1),  # the seed's fix keeps a 1.6M-param dense head

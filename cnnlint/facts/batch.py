@@ -64,6 +64,8 @@ class BatchFacts:
     backbone_inputs: dict = field(default_factory=dict)  # pretrained nested model -> (its first BN, median |z|)
     source: str = "arrays"  # arrays, npz, dataset, generator, directory
     augmentation: dict = field(default_factory=dict)  # ImageDataGenerator settings, when data is one
+    pipeline_random: bool = False  # a tf.data pipeline whose maps hold random ops (augmentation, mixup)
+    label_mix: tuple | None = None  # (batches read, mean per-batch class entropy, entropy over them all)
 
     @property
     def x(self) -> ArrayFacts:
@@ -75,10 +77,11 @@ class BatchFacts:
 
     @property
     def augments(self) -> bool:
-        """The data is an ImageDataGenerator that changes the images (not just rescales/standardizes them)."""
+        """The data is augmented on the way in: an ImageDataGenerator that changes the images (not just
+        rescales/standardizes them), or a tf.data pipeline with random ops in its maps."""
         settings = self.augmentation
-        return any(settings.get(key) is not None and settings[key] != neutral
-                   for key, neutral in GENERATOR_NEUTRAL.items())
+        return self.pipeline_random or any(settings.get(key) is not None and settings[key] != neutral
+                                           for key, neutral in GENERATOR_NEUTRAL.items())
 
 
 def _stats(array: np.ndarray) -> dict:
@@ -142,3 +145,31 @@ def label_facts(array) -> LabelFacts:
     return LabelFacts(**base, integer_valued=integer_valued, one_hot=one_hot, classes=classes,
                       counts=counts, grouped=grouped, block_order=block_order, multi_hot=multi_hot, soft=soft,
                       entropy=entropy, value_entropy=value_entropy)
+
+
+def _class_ids(y) -> np.ndarray | None:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    if y.ndim <= 2 and y.dtype.kind in "iub" or y.ndim <= 2 and y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+        return y.reshape(-1).astype(np.int64)
+    return None
+
+
+def _entropy(ids) -> float:
+    _, counts = np.unique(ids, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def label_mix(batches) -> tuple | None:
+    """(batches, mean per-batch class entropy, the same for batches drawn at random from all of them, mean batch
+    size, classes), for >= 2 batches of class labels; None otherwise."""
+    ids = [_class_ids(y) for y in batches]
+    if len(ids) < 2 or any(i is None or i.size == 0 for i in ids):
+        return None
+    pool = np.concatenate(ids)
+    size = int(round(np.mean([len(i) for i in ids])))
+    rng = np.random.default_rng(0)
+    expected = float(np.mean([_entropy(rng.choice(pool, size, replace=False)) for _ in range(64)]))
+    return len(ids), float(np.mean([_entropy(i) for i in ids])), expected, size, len(np.unique(pool))

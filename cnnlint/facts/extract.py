@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlint.facts import Facts, Problem
-from cnnlint.facts.batch import BatchFacts, array_facts, label_facts
+from cnnlint.facts.batch import BatchFacts, array_facts, label_facts, label_mix
 from cnnlint.facts.compile import extract_compile
 from cnnlint.facts.model import extract_model
 from cnnlint.facts.plan import plan_facts
@@ -128,7 +128,7 @@ def backbone_inputs(model_facts, objects, model, x) -> dict:
 
 
 def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augmentation: dict | None = None,
-            sample_shapes: tuple = (),
+            sample_shapes: tuple = (), pipeline_random: bool = False, batch_labels: tuple = (),
             batch_size=None, epochs=None, validation_split=0.0, samples=None, steps_per_epoch=None,
             probe_requested=False) -> Facts:
     problems: list[Problem] = []
@@ -163,7 +163,8 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
                 problems.append(Problem("call", f"the model's preprocessing layers fail on the sample batch: {one_line(exc)}"))
         inputs = [array_facts(v, sample_shapes=sample_shapes if i == 0 else ()) for i, v in enumerate(xs)]
         batch = BatchFacts(inputs=tuple(inputs), labels=tuple(label_facts(v) for v in ys),
-                           source=source, augmentation=dict(augmentation or {}), **batch_kwargs)
+                           source=source, augmentation=dict(augmentation or {}), pipeline_random=pipeline_random,
+                           label_mix=label_mix(batch_labels), **batch_kwargs)
     if samples is None and xs and source in ("arrays", "npz"):
         samples = int(xs[0].shape[0])
     plan = plan_facts(batch_size=batch_size, epochs=epochs, validation_split=validation_split, samples=samples,

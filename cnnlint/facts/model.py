@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PASS_THROUGH = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-                "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity", "ActivityRegularization"}
+                "GaussianDropout", "AlphaDropout", "Flatten", "Reshape", "Identity", "ActivityRegularization",
+                # resampling and rearranging keep a softmax a softmax (a convex mix of distributions is one)
+                "Permute", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Resizing", "Cropping1D", "Cropping2D",
+                "Cropping3D", "CenterCrop"}
 ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu",
                      "PReLU": "prelu"}
 CONV_DENSE = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
@@ -15,6 +18,8 @@ DROPOUTS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D
 MERGE = {"Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum", "Subtract", "Dot"}
 NORMALIZATION = {"BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
                  "RMSNormalization"}
+# layers that keep each channel to itself
+PER_CHANNEL = PASS_THROUGH | {"ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Activation", "ReLU", "LeakyReLU"}
 # layers that may sit between a layer and a model output without making it a hidden layer
 TOWARD_OUTPUT = PASS_THROUGH | set(ACTIVATION_LAYERS) | {"Activation", "ExpandDims", "Squeeze"}
 REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
@@ -52,6 +57,7 @@ class LayerFacts:
     # the weights the layer holds, not its config: every kernel value equal (Conv/Dense), and for
     # BatchNormalization whether its moving statistics moved from their initial 0/1 (trained, e.g. pretrained)
     kernel_constant: bool = False
+    bias_varies: bool = False  # the bias holds different values per unit (an identity bias, copied-in weights)
     bn_trained: bool | None = None
     call_training: bool | None = None  # a nested model called with training=False/True in the outer graph
     inner: tuple = ()  # class names of the sublayers of a custom (non-Model) layer, recursively
@@ -105,6 +111,13 @@ class ModelFacts:
     def trainable_share(self) -> float:
         """The share of the parameters that train (a head on a frozen base trains a small share)."""
         return self.trainable_params / self.params if self.params else 0.0
+
+    @property
+    def stochastic(self) -> list[LayerFacts]:
+        """Layers that change their output at random in training: dropout, noise, random augmentation."""
+        return [lay for lay in self.leaves if lay.class_name in DROPOUTS and (lay.rate or 0) > 0
+                or lay.class_name in ("GaussianNoise", "GaussianDropout") or lay.class_name.startswith("Random")
+                or any(name in DROPOUTS or name.startswith("Random") for name in lay.inner)]
 
     def nested(self) -> list[LayerFacts]:
         return [lay for lay in self.layers if lay.is_model]
@@ -215,6 +228,33 @@ class ModelFacts:
             cur = after[0]
             chain.append(cur)
         return chain
+
+    def normalized_after(self, path: str) -> str | None:
+        """The trainable BatchNormalization that alone reads the linear conv/dense layer at `path` (it
+        normalizes whatever scale that layer's input has), or None."""
+        lay = self.get(path)
+        if lay is None or not lay.is_conv and lay.class_name != "Dense" or (lay.activation or "linear") != "linear":
+            return None
+        readers = self.readers(path)
+        if len(readers) == 1 and readers[0].class_name == "BatchNormalization" and readers[0].trainable:
+            return readers[0].path
+        return None
+
+    def merges_per_channel(self, path: str) -> bool:
+        """Does the layer's output reach an elementwise merge (a residual Add, FCN's score fusion) with each unit
+        on its own channel (through resampling, padding, activations)? The merge's other input then gives every
+        unit its own gradient."""
+        cur = path
+        for _ in range(len(self.layers)):
+            after = self.readers(cur)
+            if len(after) != 1:
+                return False
+            if after[0].is_merge and after[0].class_name in ("Add", "Subtract", "Average", "Multiply"):
+                return True
+            if not after[0].is_input and after[0].class_name not in PER_CHANNEL:
+                return False
+            cur = after[0].path
+        return False
 
     def upstream(self, path: str) -> list[LayerFacts]:
         """The layer at `path` and the layers before it along first inputs (a merge follows its first input)."""
@@ -407,7 +447,8 @@ class _Walker:
             regularizers=_regularizers(config), inbound=tuple(inbound),
             is_input=is_input, is_model=isinstance(layer, keras.Model), is_op=not isinstance(layer, keras.Layer),
             trainable=bool(getattr(layer, "trainable", False)),
-            config=config, kernel_constant=_kernel_constant(layer), bn_trained=_bn_trained(layer),
+            config=config, kernel_constant=_kernel_constant(layer),
+            bias_varies=_varies(getattr(layer, "bias", None)) if cls in CONV_DENSE else False, bn_trained=_bn_trained(layer),
             call_training=self.training_kwargs.get(path), **_inner(layer, keras)))
 
 
@@ -437,6 +478,16 @@ def _kernel_constant(layer) -> bool:
         if values.size > 1 and values.min() == values.max():
             return True
     return False
+
+
+def _varies(var) -> bool:
+    import numpy as np
+
+    try:
+        values = np.asarray(var) if var is not None and hasattr(var, "shape") else None
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(values is not None and values.size > 1 and values.min() != values.max())
 
 
 def _bn_trained(layer) -> bool | None:

@@ -60,7 +60,9 @@ class ProbeFacts:
     stopped_early: bool = False  # the batch was memorized (loss < 1% of its start) before steps_planned
     loss_floor: float = 0.0  # the loss the targets allow at best (soft labels, pixel targets): not 0
     unjudged: dict = field(default_factory=dict)  # rule code -> why the probe could not measure what it reads
-    shuffled: tuple | None = None  # CNN412: (real-label losses, shuffled-label losses) of the label-relation fit
+    penalty: float = 0.0  # the weight penalties (L1/L2, activity) included in initial_loss
+    probe_learning_rate: float | None = None  # the rate the probe used (SGD: scaled to its batch of `samples`)
+    heldout: tuple | None = None  # CNN412: (accuracy, majority-class share, n) on samples the fit never saw
 
     @property
     def start_loss(self) -> float | None:

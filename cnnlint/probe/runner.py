@@ -61,6 +61,8 @@ class ModelCopy:
         for var, value in zip(self.model.weights, self.initial):
             var.assign(value)
         for var in self.model.optimizer.variables:
+            if "learning_rate" in getattr(var, "path", ""):
+                continue  # the rate itself is a variable: keep it (or set it below)
             var.assign(np.zeros(var.shape, dtype=var.dtype.name if hasattr(var.dtype, "name") else var.dtype))
         if learning_rate is not None:
             self.model.optimizer.learning_rate = learning_rate
@@ -176,12 +178,14 @@ def diverged(initial: float | None, losses, spike: float = 3.0, rise: float = EN
 
 
 def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float = 0.05) -> bool:
-    """Did the loss (above its floor) fall by more than `progress` over the last `window` steps? A slow learner
-    still on its way is not stuck."""
-    recent = [v - floor for v in losses[-window:]]
-    if len(recent) < 2 or recent[0] <= 0:
+    """Is the loss (above its floor) still falling? Compares the mean of the last quarter of the run (at least
+    `window` steps) with the quarter before: a slow, noisy decline (dropout, augmentation) is not a plateau."""
+    w = min(max(window, len(losses) // 4), len(losses) // 2)
+    if w < 2:
         return False
-    return (recent[0] - min(recent[-3:])) / recent[0] > progress
+    before = float(np.mean(losses[-2 * w:-w])) - floor
+    last = float(np.mean(losses[-w:])) - floor
+    return before > 0 and (before - last) / before > progress
 
 
 def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None, stop_below=None):
@@ -265,15 +269,48 @@ def _parallel_pipeline(data, workers, step, batches) -> PipelineFacts:
     return PipelineFacts(wait_s=wait_s, step_s=_step_time(step, loaded[0]), batches=count)
 
 
+def _scaled_lr(model, facts, n) -> float | None:
+    """Plain SGD takes a step as noisy as its batch is small: probing n samples of a planned batch B at the
+    user's rate overstates it B/n times. The linear scaling rule (Goyal et al. 2017) gives the rate for n:
+    lr * n / B. Adaptive optimizers normalize their steps and keep their rate. Returns the rate used."""
+    lr, plan = facts.compile.learning_rate, facts.plan
+    if (facts.compile.optimizer != "SGD" or lr is None or facts.compile.schedule or plan is None
+            or plan.batch_size <= n):
+        return lr
+    scaled = lr * n / plan.batch_size
+    model.optimizer.learning_rate = scaled
+    return scaled
+
+
+HELDOUT = 64
+
+
+def _heldout(model, sample, task, from_logits):
+    """(accuracy, majority-class share, samples) on up to HELDOUT samples after the fixed batch, which the fit
+    never saw; None when the sample has too few or the task has no single class per sample."""
+    x, y = sample.x, sample.y
+    if task != "classification" or not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        return None
+    xh, yh = x[FIXED_BATCH:FIXED_BATCH + HELDOUT], y[FIXED_BATCH:FIXED_BATCH + HELDOUT]
+    if len(xh) < 32:
+        return None
+    accuracy = _accuracy(task, model(xh, training=False), yh, from_logits)
+    ids = yh.argmax(-1) if yh.ndim == 2 and yh.shape[1] > 1 else yh.reshape(-1)
+    majority = float(np.bincount(ids.astype(np.int64)).max() / len(ids))
+    return None if accuracy is None else (accuracy, majority, len(xh))
+
+
 EXTEND = 3  # a loss still falling after the planned steps gets up to this many times the steps (within budget)
 
 
 def _own_step(model):
-    """A step through the model's own train_step (a custom loss and update): the loss it logs, no gradients."""
+    """A step through the model's own train_step, exactly as fit runs it (a custom loss and update): the loss
+    it logs, no gradients."""
     def step(x, y):
-        logs = model.train_on_batch(x, y, return_dict=True)
-        loss = logs.get("loss", next((v for v in logs.values() if np.ndim(v) == 0), float("nan")))
-        return float(loss), (), (), ()
+        logs = model.fit(x, y, batch_size=len(x if not isinstance(x, (list, dict)) else next(iter(
+            x.values() if isinstance(x, dict) else x))), epochs=1, verbose=0, shuffle=False).history
+        loss = logs.get("loss", next((v for v in logs.values()), [float("nan")]))
+        return float(loss[-1]), (), (), ()
 
     return step
 
@@ -305,6 +342,7 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         from_logits = bool(facts.compile.loss and facts.compile.loss.from_logits)
         own = bool(facts.model and facts.model.custom_train_step)
         unjudged = {}
+        penalty = 0.0
         if own:  # its own loss and update: fit through train_step, read the loss it logs
             groups, paths, initial = [], [], None
             step = _own_step(clone)
@@ -312,10 +350,15 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
                         for code in ("CNN404", "CNN406", "CNN407", "CNN411", "CNN405")}
         else:
             groups, paths = _groups(clone, objects, order)
-            initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=False), training=False))
+            # the loss the first training step sees: in training mode while BatchNorm statistics are at init
+            fresh_bn = any(lay.bn_trained is False for lay in clone_facts.layers)
+            initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=fresh_bn), training=fresh_bn))
+            penalty = float(sum(float(v) for v in clone.losses)) if clone.losses else 0.0  # weight penalties
+            copy.reset()  # a training-mode call moved the moving statistics
             step = backend.make_step(clone, groups)
         dead0, sat0 = _activation_stats(clone, clone_facts, x)
         lr = facts.compile.learning_rate
+        probe_lr = _scaled_lr(clone, facts, n)
         start = initial if initial is not None and math.isfinite(initial) else None
         stop_below = floor + MEMORIZED * (start - floor) if start is not None and start > floor else None
         losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below)
@@ -330,14 +373,21 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         learning = next((i for i, v in enumerate(losses) if stop_below is not None and v < stop_below),
                         len(ratios)) or 1
         final, accuracy = losses[-1] if losses else None, None
-        if not own:  # training mode, as Keras' own train loss/accuracy: BatchNorm's moving averages lag
-            y_pred = clone(x, training=True)
-            final = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=True))
-            accuracy = _accuracy(task, y_pred, y, from_logits)
+        if not own:  # the better of training mode (BatchNorm's moving averages lag after a short fit) and
+            # inference mode (Dropout, noise and augmentation layers hide what the model has memorized)
+            for training in (True, False):
+                y_pred = clone(x, training=training)
+                loss = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
+                acc = _accuracy(task, y_pred, y, from_logits)
+                final = loss if training or not math.isfinite(final) else min(final, loss)
+                accuracy = acc if accuracy is None else max(accuracy, acc if acc is not None else accuracy)
         dead1, sat1 = _activation_stats(clone, clone_facts, x)
+        heldout = None if own else _heldout(clone, sample, task, from_logits)
         suggestion = None
         if not own and diverged(initial, losses) and lr and not facts.compile.schedule:
-            suggestion = _lr_sweep(copy, step, x, y, lr, deadline + timeout / 2)
+            suggestion = _lr_sweep(copy, step, x, y, probe_lr, deadline + timeout / 2)
+            if suggestion and probe_lr != lr:
+                suggestion = float(f"{suggestion * lr / probe_lr:.2g}")  # back at the planned batch
         pipeline = None if own else _pipeline(sample.data, step, deadline + 5)
         bad_step = next((i for i, g in enumerate(norms) if g.size and not np.all(np.isfinite(g))), None)
         return ProbeFacts(
@@ -351,7 +401,9 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
                            for i, p in enumerate(paths)} if ratios and paths else {},
             dead_units=_merge_max(dead0, dead1), saturated=_merge_max(sat0, sat1), trainable_order=tuple(paths),
             learning_rate=lr, lr_suggestion=suggestion, memory=memory, pipeline=pipeline,
-            stopped_early=stop == "memorized", loss_floor=floor, unjudged=unjudged)
+            stopped_early=stop == "memorized", loss_floor=floor, unjudged=unjudged, penalty=penalty,
+            probe_learning_rate=probe_lr,
+            heldout=heldout)
     finally:
         copy.restore()
 
