@@ -2,9 +2,9 @@ from cnnlint.rule import Rule, bad, good
 
 F32_RTOL = 1e-4  # float32 rounding of x / 255 / 255
 KEEPS_VALUES = {"Reshape", "Flatten", "Permute", "Identity", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
-                "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "Resizing", "CenterCrop", "RandomCrop",
-                "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ZeroPadding1D", "ZeroPadding2D",
-                "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D"}
+                "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip",
+                "RandomRotation", "RandomTranslation", "RandomZoom", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+                "Cropping1D", "Cropping2D", "Cropping3D"}
 
 
 def _cnn(*head, shape=(8, 8, 1)):
@@ -80,13 +80,12 @@ class InputScale(Rule):
     [-1, 1] (5% tolerance), standardized (|mean| < 0.5 and 0.5 < std < 2) or zero-centred with a
     moderate spread pass. It warns on raw pixels (max |x| > 2, e.g. 0-255), on other ranges up to 2 (the
     [0, 2) of uint8 wrap-around in `(x - 128) / 128`), reports mean-centred data with a large spread
-    (std > 10, Caffe-style mean subtraction) as info, and warns when max |x| <= 1/255: normalized twice.
-    Raw pixels into a linear conv read only by a BatchNormalization are info: BN absorbs the scale.
+    (std > 10, Caffe-style mean subtraction) as info; warns when max |x| <= 1/255 (normalized twice).
+    Raw pixels into a BatchNormalization, or a linear conv only a BatchNormalization reads, are info.
 
     ## Why is this bad?
-    With 0-255 inputs the first layer's pre-activations are ~100x too large: the initial loss is
-    huge, ReLUs die or saturate and the learning rate that fits them is wrong for the rest. Data
-    divided by 255 twice is almost constant, and the network learns nothing from it.
+    With 0-255 inputs the first pre-activations are ~100x too large: the initial loss is huge, ReLUs
+    die or saturate, the LR that fits them is wrong. Data divided by 255 twice is almost constant.
 
     ## Example
     ```python
@@ -95,8 +94,8 @@ class InputScale(Rule):
     ```
 
     ## Fix
-    Scale once: `x / 255` in the pipeline or `keras.layers.Rescaling(1 / 255)` as the model's first
-    layer (or standardize with an adapted `keras.layers.Normalization`), never both.
+    Scale once: `x / 255` in the pipeline or `keras.layers.Rescaling(1 / 255)` first in the model (or
+    an adapted `keras.layers.Normalization`), never both.
 
     ## Source
     Seeds 000/001/002; TheDeepChecker; UMLAUT; StackOverflow 55328966.
@@ -155,7 +154,7 @@ class InputScale(Rule):
                    "first layer" if raw else "standardize them: an adapted keras.layers.Normalization as the "
                    "model's first layer, or (x - mean) / std in the pipeline")
             absorbed = facts.model.normalized_after(layer) if layer else None
-            note = f"; {absorbed} normalizes right after it, absorbing the scale" * bool(absorbed)
+            note = f"; BatchNormalization {absorbed} normalizes them first, absorbing the scale" * bool(absorbed)
             yield self.finding(f"{where} {what} ({stats}){note}", layer=layer, fix=fix + pre,
                                severity="info" if absorbed else None)
 

@@ -38,14 +38,33 @@ def _excused(model, conv, wide) -> bool:
 
 
 def _ancestors(model, path) -> list:
-    """The layers upstream of `path`, in model order."""
+    """The head: the layers upstream of output `path` back to the nearest merge (a side branch such as
+    PointNet's transform net, joined by a Dot, is not on the way to the classes)."""
     todo, seen = [path], {}
     while todo:
-        for lay in filter(None, map(model.get, model.layer(todo.pop()).inbound)):
-            if lay.path not in seen:
-                seen[lay.path] = lay
-                todo.append(lay.path)
+        lay = model.layer(todo.pop())
+        if lay.is_merge:
+            continue
+        for prev in filter(None, map(model.get, lay.inbound)):
+            if prev.path not in seen:
+                seen[prev.path] = prev
+                todo.append(prev.path)
     return sorted(seen.values(), key=lambda lay: lay.index)
+
+
+def _narrows_to_output(model, lay) -> bool:
+    """From `lay` to a model output only single-input layers follow and the width never grows again: the
+    head narrowing to the output's width (a segmentation head's 1x1 projection of concatenated features)."""
+    cur, width = lay, model.channels(lay.path, lay.output_shape)
+    while not cur.is_output:
+        after = model.readers(cur.path)
+        if len(after) != 1 or after[0].is_merge:
+            return False
+        cur = after[0]
+        chans = model.channels(cur.path, cur.output_shape) if isinstance(cur.output_shape, tuple) else None
+        if chans is not None and width is not None and chans > width:
+            return False
+    return True
 
 
 @bad(layer="narrow")
@@ -112,7 +131,7 @@ class ChannelBottleneck(Rule):
         for lay in [lay for lay in model.leaves if lay.is_conv]:
             wide, narrow = model.channels(lay.path, lay.input_shape), model.channels(lay.path, lay.output_shape)
             before = _previous_convs(model, lay) if wide and narrow and wide >= ratio * narrow else []
-            if before and not _excused(model, lay, wide):
+            if before and not _excused(model, lay, wide) and not _narrows_to_output(model, lay):
                 after = ", ".join(p.path for p in before[:2]) + (" ..." if len(before) > 2 else "")
                 yield self.finding(f"filters {wide} -> {narrow} at {lay.path} ({wide / narrow:.0f}x drop after "
                                    f"{after}): the later layers see only {narrow} channels", layer=lay.path,

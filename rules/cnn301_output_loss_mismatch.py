@@ -110,6 +110,8 @@ class OutputLossMismatch(Rule):
         model, losses, labels = facts.model, facts.compile.losses, facts.batch.labels if facts.batch else ()
         if not facts.compile.compiled or not model.graph_known:
             return
+        if facts.model.custom_train_step:
+            return  # its own train_step decides what the loss reads; the compiled one may be a placeholder
         for i, loss in enumerate(losses[:len(model.output_layers)]):
             act, path = model.output_activation(i)
             yield from self._judge(act, path, model.output_units(i), loss, labels[i] if i < len(labels) else None)

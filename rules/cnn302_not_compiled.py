@@ -67,8 +67,8 @@ class NotCompiled(Rule):
     examples = (never_compiled, never_compiled_with_probe, compiled_without_loss, compiled)
 
     def check(self, facts):
-        if facts.compile.compiled:
-            return
+        if facts.compile.compiled or facts.compile.optimizer and facts.model and facts.model.custom_train_step:
+            return  # compiled, or an optimizer and its own train_step that computes the loss
         severity = None if facts.probe_requested else "info"
         after = ", and neither can the probe fit" if facts.probe_requested else ""
         if facts.compile.optimizer:

@@ -1,4 +1,5 @@
 from cnnlint.facts.compile import BINARY_CE
+from cnnlint.facts.task import REGRESSION
 from cnnlint.rule import Rule, bad, good
 
 AMBIGUOUS = {"accuracy", "acc"}
@@ -25,6 +26,16 @@ def acc_with_bce_on_multilabel_sigmoid():
     return _model("sigmoid", "binary_crossentropy", ["acc"])
 
 
+@bad(layer="head")
+def accuracy_on_a_regression():  # SO 48775305: 'accuracy' compares float predictions with float targets
+    return _model(None, "mse", ["accuracy"], units=1)
+
+
+@good
+def mae_metric_on_a_regression():
+    return _model(None, "mse", ["mae"], units=1)
+
+
 @good
 def accuracy_with_categorical_ce():
     return _model("softmax", "categorical_crossentropy", ["accuracy"])
@@ -49,6 +60,8 @@ class MisleadingAccuracyMetric(Rule):
     Flags the string metric `'accuracy'` (or `'acc'`) compiled with binary cross-entropy on an output
     with more than 2 units. Keras resolves the string from shapes, not from the loss: Keras 3 picks
     CategoricalAccuracy (argmax match) for such an output, Keras 2 / tf_keras pick BinaryAccuracy.
+    Also flags `'accuracy'` with a regression loss (MSE, MAE, Huber, log-cosh, ...): a classification
+    accuracy on continuous targets.
 
     ## Why is this bad?
     Neither reading is what the run optimizes. BinaryAccuracy averages over every unit: predicting
@@ -75,8 +88,9 @@ class MisleadingAccuracyMetric(Rule):
     needs = ("model", "compile")
     options = {}
 
-    examples = (accuracy_with_bce_on_softmax, acc_with_bce_on_multilabel_sigmoid, accuracy_with_categorical_ce,
-                accuracy_with_bce_on_one_unit, explicit_binary_accuracy_for_multilabel)
+    examples = (accuracy_with_bce_on_softmax, acc_with_bce_on_multilabel_sigmoid, accuracy_on_a_regression,
+                accuracy_with_categorical_ce, accuracy_with_bce_on_one_unit, explicit_binary_accuracy_for_multilabel,
+                mae_metric_on_a_regression)
 
     def check(self, facts):
         model, comp = facts.model, facts.compile
@@ -85,6 +99,13 @@ class MisleadingAccuracyMetric(Rule):
             return
         for i, loss in enumerate(comp.losses[:len(model.output_shapes)]):
             units = model.output_units(i)
+            if loss.name in REGRESSION:
+                path = model.output_activation(i)[1] if i < len(model.output_layers) else None
+                yield self.finding(f"metrics=['{metric}'] with the regression loss {loss.name} on {path}: Keras "
+                                   f"resolves '{metric}' to a classification accuracy (thresholded or exact-match "
+                                   f"hits), which on continuous targets means nothing however well the model fits", layer=path,
+                                   fix="use a regression metric: 'mae', 'mse' or keras.metrics.RootMeanSquaredError()")
+                continue
             if loss.name not in BINARY_CE or not units or units <= 2:
                 continue
             act, path = model.output_activation(i) if i < len(model.output_layers) else ("linear", None)

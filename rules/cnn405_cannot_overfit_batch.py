@@ -131,7 +131,8 @@ class CannotOverfitBatch(Rule):
         accuracy = probe.final_accuracy
         if facts.model is not None and facts.model.stochastic and final - floor < 0.5 * (start - floor):
             return  # dropout/augmentation keep a learning model's batch loss noisy and high: it more than halved
-        if probe.task in ("classification", "binary") and accuracy is not None and math.isfinite(accuracy):
+        soft = facts.batch is not None and facts.batch.y is not None and facts.batch.y.soft  # mixup: no argmax truth
+        if probe.task in ("classification", "binary") and not soft and accuracy is not None and math.isfinite(accuracy):
             # soft labels (mixup) hold no single right class per sample; multi-label and pixel accuracies are
             # dominated by the easy zeros: only one-class-per-sample tasks are judged by accuracy
             if accuracy < self.opts["min_accuracy"]:

@@ -231,8 +231,11 @@ class ModelFacts:
 
     def normalized_after(self, path: str) -> str | None:
         """The trainable BatchNormalization that alone reads the linear conv/dense layer at `path` (it
-        normalizes whatever scale that layer's input has), or None."""
+        normalizes whatever scale that layer's input has), the layer itself when it is a BatchNormalization,
+        or None."""
         lay = self.get(path)
+        if lay is not None and lay.class_name == "BatchNormalization" and lay.trainable:
+            return path
         if lay is None or not lay.is_conv and lay.class_name != "Dense" or (lay.activation or "linear") != "linear":
             return None
         readers = self.readers(path)

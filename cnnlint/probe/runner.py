@@ -174,7 +174,8 @@ def diverged(initial: float | None, losses, spike: float = 3.0, rise: float = EN
     if not all(math.isfinite(v) for v in losses):
         return True
     start = initial if initial is not None and math.isfinite(initial) else losses[0]
-    return max(losses) > spike * start or losses[-1] > start + rise * abs(start)
+    # an end above the start needs a few steps: after one or two, training mode's noise is not a trend
+    return max(losses) > spike * start or len(losses) >= 5 and losses[-1] > start + rise * abs(start)
 
 
 def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float = 0.05) -> bool:

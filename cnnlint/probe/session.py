@@ -13,7 +13,8 @@ def why_not(facts, report) -> str | None:
         return "the model could not be built"
     if facts.batch is None:
         return "needs a sample batch (--data)"
-    if facts.compile is None or not facts.compile.compiled:
+    own = facts.model.custom_train_step and facts.compile is not None and facts.compile.optimizer
+    if facts.compile is None or not facts.compile.compiled and not own:
         return "the model is not compiled"
     if report.errors:
         return "the static rules found errors: fix them first"
