@@ -46,6 +46,9 @@ def main(argv=None) -> int:
         probe_note = "" if args.no_probe else ("probe" if report.probe else "no probe")
         rows.append([name, module.TASK, f"{params:,}", f"{static_s:.1f}", f"{max(probe_s, 0):.1f}",
                      probe_note, " ".join(shown) or "-"])
+        print("  ".join(rows[-1]), file=sys.stderr, flush=True)  # progress: a model at a time
+        for f in bad:
+            print(f"    {f.code} {f.severity}: {f.message}", file=sys.stderr, flush=True)
     print(tabulate(rows, headers=["model", "task", "params", "static s", "probe s", "probe", "findings"]))
     print(f"\n{len(rows)} models; {false_alarms} unlisted warnings/errors (false alarms); {listed} listed true findings")
     return 1 if false_alarms else 0

@@ -31,7 +31,7 @@ def labels_that_follow_the_images():
 
 
 class LabelsUnrelatedToInputs(Rule):
-    """The labels carry no information about the inputs: real labels fit no faster than shuffled ones.
+    """Opt-in: the labels carry no information about the inputs; the fit predicts unseen samples at chance.
 
     ## What it does
     Opt-in (select CNN412 or labels-unrelated-to-inputs). After the probe has fitted its fixed batch of
