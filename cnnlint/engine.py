@@ -99,7 +99,7 @@ def _apply_overrides(findings, facts, config: Config, run_codes) -> list[Finding
 
 # Static predictions the probe can contradict: code -> (what disproves it, how to say what the probe saw)
 def _memorized(probe) -> bool:
-    start = probe.start_loss
+    start = probe.start_loss - probe.penalty if probe.start_loss is not None else None
     return bool(probe.stopped_early or start and probe.final_loss is not None
                 and probe.final_loss - probe.loss_floor < 0.1 * (start - probe.loss_floor))
 

@@ -11,6 +11,7 @@ import tensorflow as tf
 from keras import layers
 
 from corpus._groupb import invariant_images
+from corpus._weights import as_pretrained
 
 SOURCE = ("F. Chollet, 'Deep Learning with Python', 2nd ed., chapter 8.3.1 (listing 'Instantiating and freezing "
           "the VGG16 convolutional base' / feature extraction with data augmentation), cats_vs_dogs_small")
@@ -22,13 +23,16 @@ TRUE = {
               "of the features: the 256-unit layer adds parameters, not capacity (the 1st edition had relu)",
 }
 SLOW = True
-NOTE = ("weights=None instead of 'imagenet': the VGG16 kernels are random (VGG16 has no BatchNormalization, "
-        "so there is no statistic to emulate).")
+NOTE = ("weights=None instead of 'imagenet': the VGG16 kernels have random directions; as_pretrained scales them "
+        "(LSUV) so that caffe-preprocessed images give activations of the moderate size pretrained weights give "
+        "(VGG16 has no BatchNormalization statistic to emulate).")
 SIZE = 96
 
 
 def build_model():
     conv_base = keras.applications.vgg16.VGG16(weights=None, include_top=False)
+    pixels = invariant_images(32, (SIZE, SIZE, 3), 2, seed=1)[0].astype("float32")
+    as_pretrained(conv_base, keras.applications.vgg16.preprocess_input(pixels))
     conv_base.trainable = False
     augmentation = keras.Sequential([
         layers.RandomFlip("horizontal"),

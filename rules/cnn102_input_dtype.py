@@ -115,6 +115,8 @@ class InputDtype(Rule):
                 consumer = facts.model.input_consumer(i) if facts.model else None
                 if arr.kind != "b" and consumer is not None and consumer.class_name in TAKES_INTEGERS | CASTS:
                     continue
+                if i == 0 and arr.kind != "b" and _scaled_inside(facts.batch):
+                    continue  # a float Input casts them and the model's own preprocessing scales them
                 image = len(arr.sample_shape) >= 2
                 why = ("a bool mask: Keras casts it to 0/1 floats, so make that explicit" if arr.kind == "b" else
                        "integer images are usually unscaled pixels, and integer ops in the pipeline truncate"
@@ -131,3 +133,10 @@ class InputDtype(Rule):
                                    fix=f"decode file paths into image arrays, or stack ragged samples into one "
                                        f'numeric array: {label} = np.stack(list({label})).astype("float32")')
 
+
+
+def _scaled_inside(batch) -> bool:
+    """The model's own preprocessing (Rescaling, preprocess_input's ops) turns x into small float values."""
+    pre = batch.preprocessed
+    return bool(batch.preprocess_layers and pre is not None and pre.min is not None
+                and max(abs(pre.min), abs(pre.max)) <= 10)

@@ -62,8 +62,8 @@ class OversizedDenseHead(Rule):
     (50%) of all the model's parameters and more than `min_params` (1,000,000) parameters, and says
     how many it would hold after global average pooling instead. It is a warning when the plan's
     training-set size is known and the head holds more than `params_per_sample` (100) parameters per
-    training sample (it will memorize them); otherwise an info: such heads train fine on large data
-    sets (a 1.6M-parameter head on 50,000 images is a design choice, not a fault).
+    training sample (it will memorize them) and the data is not augmented; otherwise an info: such heads
+    train fine on large or augmented data sets (a 1.6M-parameter head on 50,000 images is a design choice, not a fault).
 
     ## Why is this bad?
     Flattening a large feature map makes the first Dense layer huge: it memorizes positions instead of
@@ -118,9 +118,13 @@ class OversizedDenseHead(Rule):
                 fix = f"replace {flatten.path} with global average pooling, {fix}"
             samples = facts.plan.train_samples if facts.plan is not None else None
             per_sample = dense.params / samples if samples else None
-            large = per_sample is not None and per_sample > self.opts["params_per_sample"]
+            augmented = facts.batch is not None and facts.batch.augments or any(
+                lay.class_name.startswith("Random") for lay in model.leaves)  # every epoch shows new images
+            large = per_sample is not None and per_sample > self.opts["params_per_sample"] and not augmented
             data = (f"; {per_sample:,.0f} head params per training sample (over {self.opts['params_per_sample']}): "
                     f"it will memorize the {samples:,} samples" if large else
+                    f"; {per_sample:,.0f} per training sample, but augmentation shows new images every epoch"
+                    if augmented and per_sample is not None else
                     f"; {per_sample:,.1f} per training sample: a design choice that trains on this much data"
                     if per_sample is not None else "; the training-set size is unknown (pass --samples)")
             yield self.finding(

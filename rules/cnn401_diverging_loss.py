@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged
+from cnnlint.probe.runner import END_RISE, diverged
 from cnnlint.rule import Rule, bad, good
 
 
@@ -105,6 +105,9 @@ class DivergingLoss(Rule):
         start = probe.start_loss
         nonfinite = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
         spike = next((i for i, v in enumerate(losses) if math.isfinite(v) and v > self.opts["spike_factor"] * start), None)
+        if nonfinite is None and spike is None and probe.final_loss is not None and \
+                probe.final_loss <= start - probe.penalty + END_RISE * abs(start):
+            return  # only training mode's noise (dropout, augmentation) ended high: the model's loss did not rise
         if nonfinite is not None and (spike is None or nonfinite <= spike):
             what = f"the loss became {losses[nonfinite]} at step {nonfinite} (from {start:.4g} at step 0)"
         elif spike is not None:

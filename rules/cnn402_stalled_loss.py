@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged
+from cnnlint.probe.runner import diverged, head_only
 from cnnlint.rule import Rule, bad, good
 
 
@@ -48,6 +48,8 @@ class StalledLoss(Rule):
     of 16 samples and reports it when the loss fell by less than `min_drop` (5%). It stays silent when
     the loss diverged (CNN401 reports it), when it starts below `converged_loss` (nothing left to learn)
     and when fewer than `min_steps` steps ran (the probe hit its time budget, or `--probe-steps` is lower).
+    The drop is measured above the targets' loss floor. On a head over a frozen backbone (under 20% of the
+    weights train) it is info: fixed features at a fine-tuning rate move slowly in the probe's steps.
 
     ## Why is this bad?
     Fitting 16 samples is the easiest task the model will ever get: a loss that stays flat there means
@@ -75,6 +77,10 @@ class StalledLoss(Rule):
     examples = (sgd_at_1e_9, dead_hidden_layer, adam_at_0_003)
 
     def check(self, facts):
+        for finding in self._check(facts):
+            yield head_only(facts, finding)
+
+    def _check(self, facts):
         probe = facts.probe
         losses, initial = probe.losses, probe.initial_loss
         if not losses or diverged(initial, losses):

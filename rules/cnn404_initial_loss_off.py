@@ -66,7 +66,8 @@ class InitialLossOff(Rule):
     more than `max_factor` (3x) above or less than `min_factor` (0.3x) below it. Multi-label heads count
     as binary per unit; per-pixel losses (segmentation) and focal losses are not judged. The step-0 loss is
     measured as the first training step sees it: in training mode when the model's BatchNormalization
-    statistics are still at their initial 0/1 (inference mode would not normalize at all).
+    statistics are still at their initial 0/1 (inference mode would not normalize at all). A loss far
+    above that drops to info when the probe then memorized its batch anyway: the start cost a few steps.
 
     ## Why is this bad?
     A freshly initialized classifier should be unsure: its predictions close to uniform and its loss
@@ -112,7 +113,10 @@ class InitialLossOff(Rule):
         what = f"the loss at step 0 is {loss:.4g}, {ratio:.2g}x the ln({classes}) = {expected:.3g} of an untrained " \
                f"{classes}-class model"
         if ratio > self.opts["max_factor"]:
-            yield self.finding(f"{what}: the initial predictions are confidently wrong (init too large)",
+            quick = probe.stopped_early  # it memorized its batch anyway: the start cost a few steps, no more
+            yield self.finding(f"{what}: the initial predictions are confidently wrong (init too large)"
+                               + (f"; harmless here: the probe memorized its batch in {probe.steps_run} steps"
+                                  if quick else ""), severity="info" if quick else None,
                                fix="use the default Glorot kernel initializer and a zero bias on the output layer "
                                    "(or the log of the class priors)")
         elif ratio < self.opts["min_factor"]:

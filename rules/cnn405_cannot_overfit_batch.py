@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged, still_falling
+from cnnlint.probe.runner import diverged, head_only, still_falling
 from cnnlint.rule import Rule, bad, good
 
 
@@ -83,7 +83,8 @@ class CannotOverfitBatch(Rule):
     targets' loss floor (soft labels, pixel targets). The probe extends a still-falling run up to 3x its
     steps within its budget before this rule judges. A model with Dropout, noise or augmentation layers
     whose batch loss more than halved is learning: those layers keep its training-mode loss noisy. Accuracy
-    and loss are the better of training and inference mode.
+    and loss are the better of training and inference mode. On a head over a frozen backbone (under 20% of
+    the weights train) it is info.
 
     ## Why is this bad?
     Any model that is going to learn the full data set can first memorize 16 samples. If it cannot,
@@ -114,6 +115,10 @@ class CannotOverfitBatch(Rule):
                 global_pooling_cnn_at_adam_default_still_learning, dropout_and_augmentation_still_learning)
 
     def check(self, facts):
+        for finding in self._check(facts):
+            yield head_only(facts, finding)
+
+    def _check(self, facts):
         probe = facts.probe
         losses, initial = probe.losses, probe.initial_loss
         if not losses or diverged(initial, losses):
@@ -122,7 +127,7 @@ class CannotOverfitBatch(Rule):
         if len(losses) < self.opts["min_steps"] or probe.stopped_early or still_falling(
                 losses, floor, self.opts["plateau_window"], self.opts["plateau_progress"]):
             return
-        start = probe.start_loss
+        start = probe.start_loss - probe.penalty  # the data's loss: weight penalties and add_loss terms stay
         final = probe.final_loss if probe.final_loss is not None else losses[-1]
         where = f"after {len(losses)} steps on one fixed batch of {probe.samples} samples"
         fix = ("give the model more capacity (more filters/units before the head), check the learning rate and "
@@ -132,7 +137,8 @@ class CannotOverfitBatch(Rule):
         if facts.model is not None and facts.model.stochastic and final - floor < 0.5 * (start - floor):
             return  # dropout/augmentation keep a learning model's batch loss noisy and high: it more than halved
         soft = facts.batch is not None and facts.batch.y is not None and facts.batch.y.soft  # mixup: no argmax truth
-        if probe.task in ("classification", "binary") and not soft and accuracy is not None and math.isfinite(accuracy):
+        if probe.task in ("classification", "binary", "segmentation") and not soft and accuracy is not None \
+                and math.isfinite(accuracy):
             # soft labels (mixup) hold no single right class per sample; multi-label and pixel accuracies are
             # dominated by the easy zeros: only one-class-per-sample tasks are judged by accuracy
             if accuracy < self.opts["min_accuracy"]:

@@ -43,7 +43,7 @@ class ProbeFacts:
     classes: int | None = None  # number of classes, for classification
     initial_loss: float | None = None  # step 0, on the fixed batch, before any update (CNN404)
     losses: tuple[float, ...] = ()  # the training loss of each step on the fixed batch (CNN401/402/405)
-    final_loss: float | None = None  # loss on the fixed batch after the last step (training mode, as fit logs it)
+    final_loss: float | None = None  # the data's loss on the fixed batch after the last step (weight penalties out)
     final_accuracy: float | None = None  # train accuracy on the fixed batch after the last step (classification)
     grad_norms: dict = field(default_factory=dict)  # layer path -> (L2 norm of its gradients at each step)
     grad_mean_abs: dict = field(default_factory=dict)  # layer path -> mean |gradient| at step 0
@@ -61,7 +61,7 @@ class ProbeFacts:
     loss_floor: float = 0.0  # the loss the targets allow at best (soft labels, pixel targets): not 0
     unjudged: dict = field(default_factory=dict)  # rule code -> why the probe could not measure what it reads
     penalty: float = 0.0  # the weight penalties (L1/L2, activity) included in initial_loss
-    probe_learning_rate: float | None = None  # the rate the probe used (SGD: scaled to its batch of `samples`)
+    probe_learning_rate: float | None = None  # the rate of the run reported (SGD refit at lr x samples / batch)
     heldout: tuple | None = None  # CNN412: (accuracy, majority-class share, n) on samples the fit never saw
 
     @property

@@ -37,12 +37,13 @@ class TaskFacts:
 
 
 def _kept_axes(shape) -> int:
-    """Positions per sample of an output with spatial/point axes (1 when it has none, e.g. (None, 1, 1, 48))."""
+    """Positions per sample of an output with spatial/point axes (1 when it has none, e.g. (None, 1, 1, 48));
+    an axis of unknown size (a fully convolutional model on any image size) counts as kept."""
     if not isinstance(shape, tuple) or len(shape) < 3:
         return 1
     size = 1
     for d in shape[1:-1]:
-        size *= d or 1
+        size *= 2 if d is None else d
     return size
 
 
@@ -75,7 +76,8 @@ def task_facts(model, compile_facts, batch) -> TaskFacts | None:
     soft = bool(y is not None and y.soft) or smoothing > 0
     floor = _floor(loss, y, smoothing, units)
     return TaskFacts(kind=kind, classes=units if kind in CLASSIFYING else None,
-                     supervised_per_sample=_values(shape) if dense else 1,
+                     supervised_per_sample=(_values(y.shape) if y is not None and len(y.shape) > 1 else _values(shape))
+                     if dense else 1,
                      soft_labels=soft, label_smoothing=smoothing, loss_floor=floor or 0.0,
                      custom_loss=bool(model.custom_train_step or loss is None or not known))
 

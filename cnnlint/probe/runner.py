@@ -174,8 +174,22 @@ def diverged(initial: float | None, losses, spike: float = 3.0, rise: float = EN
     if not all(math.isfinite(v) for v in losses):
         return True
     start = initial if initial is not None and math.isfinite(initial) else losses[0]
-    # an end above the start needs a few steps: after one or two, training mode's noise is not a trend
-    return max(losses) > spike * start or len(losses) >= 5 and losses[-1] > start + rise * abs(start)
+    # an end above the start is a trend: the mean of the last 5 steps above the start and above the first 5
+    end, first = float(np.mean(losses[-5:])), float(np.mean(losses[:5]))
+    return max(losses) > spike * start or len(losses) >= 10 and end > (start + rise * abs(start)) and end > first
+
+
+HEAD_SHARE = 0.2  # under this share of trainable weights, the model is a head on a frozen backbone
+
+
+def head_only(facts, finding):
+    """A stall on a head over a frozen backbone is info: it learns from fixed features at a fine-tuning-sized
+    rate, and the probe's few steps are few for it (CNN303, CNN213 and CNN215 judge its settings)."""
+    model = facts.model
+    if model is None or not model.params or model.trainable_share >= HEAD_SHARE:
+        return finding
+    return finding.with_(severity="info", message=f"{finding.message} (only {model.trainable_share:.0%} of the "
+                                                  f"weights train: a head on a frozen backbone learns slowly here)")
 
 
 def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float = 0.05) -> bool:
@@ -270,17 +284,30 @@ def _parallel_pipeline(data, workers, step, batches) -> PipelineFacts:
     return PipelineFacts(wait_s=wait_s, step_s=_step_time(step, loaded[0]), batches=count)
 
 
-def _scaled_lr(model, facts, n) -> float | None:
-    """Plain SGD takes a step as noisy as its batch is small: probing n samples of a planned batch B at the
-    user's rate overstates it B/n times. The linear scaling rule (Goyal et al. 2017) gives the rate for n:
-    lr * n / B. Adaptive optimizers normalize their steps and keep their rate. Returns the rate used."""
+def _scaled_lr(facts, n) -> float | None:
+    """Plain SGD takes a step as noisy as its batch is small: a probe on n samples of a planned batch B
+    overstates it. The linear scaling rule (Goyal et al. 2017) gives the rate that matches at n: lr * n / B.
+    None when it does not apply (adaptive optimizers normalize their steps; B <= n). A schedule is judged from
+    its start, held constant for the refit."""
     lr, plan = facts.compile.learning_rate, facts.plan
-    if (facts.compile.optimizer != "SGD" or lr is None or facts.compile.schedule or plan is None
-            or plan.batch_size <= n):
-        return lr
-    scaled = lr * n / plan.batch_size
-    model.optimizer.learning_rate = scaled
-    return scaled
+    if facts.compile.optimizer != "SGD" or lr is None or plan is None or plan.batch_size <= n:
+        return None
+    return lr * n / plan.batch_size
+
+
+def _at_rate(copy, rate, make_step, schedule: bool):
+    """The copy back at its start with a constant learning rate `rate`, and a step for it (None when the rate
+    cannot be changed without touching the user's optimizer: a schedule on a model probed in place)."""
+    model = copy.model
+    if not schedule:
+        copy.reset(learning_rate=rate)
+        return make_step()
+    if copy.snapshot is not None:
+        return None
+    config = {**model.optimizer.get_config(), "learning_rate": rate}
+    model.optimizer = type(model.optimizer).from_config(config)  # the clone's own optimizer, at a constant rate
+    copy.reset()
+    return make_step()
 
 
 HELDOUT = 64
@@ -301,7 +328,7 @@ def _heldout(model, sample, task, from_logits):
     return None if accuracy is None else (accuracy, majority, len(xh))
 
 
-EXTEND = 3  # a loss still falling after the planned steps gets up to this many times the steps (within budget)
+EXTEND = 3  # a batch not memorized after the planned steps gets up to this many times the steps (within budget)
 
 
 def _own_step(model):
@@ -359,16 +386,22 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
             step = backend.make_step(clone, groups)
         dead0, sat0 = _activation_stats(clone, clone_facts, x)
         lr = facts.compile.learning_rate
-        probe_lr = _scaled_lr(clone, facts, n)
+        probe_lr = lr
         start = initial if initial is not None and math.isfinite(initial) else None
         stop_below = floor + MEMORIZED * (start - floor) if start is not None and start > floor else None
         losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below)
-        while (stop is None and len(losses) < EXTEND * steps and not diverged(initial, losses)
-               and still_falling(losses, floor)):
+        while stop is None and len(losses) < EXTEND * steps and not diverged(initial, losses):  # not memorized
             more = _fit(step, x, y, steps, deadline, progress, base=len(losses), total=EXTEND * steps,
                         stop_below=stop_below)
             losses, norms, mean_abs, ratios, stop = (losses + more[0], norms + more[1], mean_abs + more[2],
                                                      ratios + more[3], more[4])
+        scaled = _scaled_lr(facts, n)
+        if scaled is not None and diverged(initial, losses) and stop != "timeout":
+            again_step = _at_rate(copy, scaled, lambda: backend.make_step(clone, groups), bool(facts.compile.schedule))
+            if again_step is not None:  # SGD at the planned batch's noise: does it still diverge?
+                again = _fit(again_step, x, y, len(losses), deadline + timeout / 4, stop_below=stop_below)
+                if again[0] and not diverged(initial, again[0]):
+                    (losses, norms, mean_abs, ratios, stop), probe_lr, step = again, scaled, again_step
         budget = stop if stop == "timeout" else None
         # update ratios while the model still learns: after memorizing the batch its gradients fade
         learning = next((i for i, v in enumerate(losses) if stop_below is not None and v < stop_below),
@@ -380,6 +413,7 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
                 y_pred = clone(x, training=training)
                 loss = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
                 acc = _accuracy(task, y_pred, y, from_logits)
+                loss -= float(sum(float(v) for v in clone.losses)) if clone.losses else 0.0  # the data's loss
                 final = loss if training or not math.isfinite(final) else min(final, loss)
                 accuracy = acc if accuracy is None else max(accuracy, acc if acc is not None else accuracy)
         dead1, sat1 = _activation_stats(clone, clone_facts, x)
