@@ -148,6 +148,6 @@ def with_causes(probed: list[Finding], static: list[Finding]) -> list[Finding]:
         cause = next((by_code[c] for c in CAUSES.get(f.code, ()) if c in by_code), None)
         if cause is not None:
             f = f.with_(message=f"{f.message}; likely cause: {cause.code} {cause.name} ({cause.message})",
-                        fix=cause.fix or f.fix)
+                        fix=cause.fix or f.fix, severity="error" if f.code == "CNN401" else f.severity)
         out.append(f)
     return out

@@ -8,7 +8,8 @@ Each module `corpus/<name>.py` defines:
   balance), as a small sample;
 - `FIT`: the source's plan (`batch_size`, `epochs`, `validation_split`, `samples`: the real training-set size);
 - `TRUE`: {code: reason} for every warning or error that is true of the model (empty for most);
-- optionally `SLOW = True` for a model whose probe takes long (still run in CI), and `NOTE` (what weights=None
+- optionally `OPEN`: {code: why} for a false alarm that is known and not yet fixed (counted apart by the bench;
+  the test expects it and fails once it is gone, so the entry is removed), `SLOW = True` for a model whose probe takes long (still run in CI), and `NOTE` (what weights=None
   changes, when the source loads pretrained weights).
 
 `lint(name)` runs it as the CLI runs a factory: in a fresh Keras session, seeded, static rules then the probe.
@@ -50,11 +51,24 @@ def lint(name: str, *, probe: bool = True, **kwargs):
     model, x, y = build(module)
     plan = {k: v for k, v in getattr(module, "FIT", {}).items() if k in FIT_KEYS}
     report = cnnlint.check(model, x, y, probe=probe, config={}, target=name, **plan, **kwargs)
-    return report, model.count_params()
+    params = model.count_params()
+    del model, x, y
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()  # a long run over the corpus keeps one model's memory at a time
+    gc.collect()
+    return report, params
 
 
 def unlisted(report, module) -> list:
-    """Warnings and errors the module does not list as true, and every CNN9xx finding."""
-    true = getattr(module, "TRUE", {})
+    """Warnings and errors the module lists neither as true nor as open, and every CNN9xx finding."""
+    known = {**getattr(module, "TRUE", {}), **getattr(module, "OPEN", {})}
     return [f for f in report.findings
-            if f.code.startswith("CNN9") or (f.severity in ("warning", "error") and f.code not in true)]
+            if f.code.startswith("CNN9") or (f.severity in ("warning", "error") and f.code not in known)]
+
+
+def still_open(report, module) -> list:
+    """The module's OPEN false alarms that this report still shows."""
+    return [f for f in report.findings if f.code in getattr(module, "OPEN", {}) and f.severity != "info"]

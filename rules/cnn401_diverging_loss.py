@@ -71,6 +71,9 @@ class DivergingLoss(Rule):
     its start. It does not compare the end with the minimum: a healthy run near zero loss ends 2x above
     its minimum. The message names the step; when the probe's learning-rate sweep found a smaller rate
     whose loss still fell, the fix suggests it.
+    A spike the loss recovers from (it ends below its start, in the model's own loss too) is an optimizer's
+    first-update transient and is info, unless a static cause (the learning rate out of its range, unscaled
+    input) is in the same report: then it is the error, naming that cause.
 
     ## Why is this bad?
     A loss that climbs, spikes or turns NaN on a batch the model only has to memorize will not train on
@@ -108,6 +111,8 @@ class DivergingLoss(Rule):
         if nonfinite is None and spike is None and probe.final_loss is not None and \
                 probe.final_loss <= start - probe.penalty + END_RISE * abs(start):
             return  # only training mode's noise (dropout, augmentation) ended high: the model's loss did not rise
+        recovered = (nonfinite is None and spike is not None and probe.final_loss is not None
+                     and probe.final_loss < start - probe.penalty)  # the model's own loss ended below its start
         if nonfinite is not None and (spike is None or nonfinite <= spike):
             what = f"the loss became {losses[nonfinite]} at step {nonfinite} (from {start:.4g} at step 0)"
         elif spike is not None:
@@ -125,5 +130,12 @@ class DivergingLoss(Rule):
         else:
             fix = "lower the learning rate 10x, or add clipnorm=1.0 or a warm-up"
         rate = f"learning rate {lr:g}" if lr else "the learning rate"
+        if recovered:  # an optimizer's first-update transient at a rate CNN303 finds fine (the engine raises it
+            # back to an error when a static cause, such as the rate itself, is in the report)
+            yield self.finding(f"{what}, then recovered: the model's loss ended at {probe.final_loss:.4g} while fitting one "
+                               f"fixed batch of {probe.samples} samples: a transient at the first updates with "
+                               f"{rate}", fix="nothing unless it recurs; a warm-up or clipnorm=1.0 smooths it",
+                               severity="info")
+            return
         yield self.finding(f"{what} while fitting one fixed batch of {probe.samples} samples: {rate} is too high",
                            fix=fix)

@@ -35,6 +35,14 @@ def load_backend(name: str | None = None):
     raise UsageError(f"the probe runs on the TensorFlow backend; Keras is set to {name!r} (KERAS_BACKEND)")
 
 
+def _finalize(model) -> None:
+    """Call finalize_state() on every layer (nested ones too): set_weights alone leaves an adapted
+    Normalization normalizing with mean 0 / variance 1."""
+    for layer in getattr(model, "layers", ()):
+        _finalize(layer)
+        layer.finalize_state()
+
+
 class ModelCopy:
     """A clone with the user's weights and a fresh optimizer from the same config. A model that cannot be
     cloned (subclassed) is probed in place: its weights and optimizer variables are restored afterwards."""
@@ -46,6 +54,7 @@ class ModelCopy:
         try:
             clone = keras.models.clone_model(model)
             clone.set_weights(model.get_weights())
+            _finalize(clone)  # adapted Normalization layers rebuild their mean/variance from the copied weights
             clone.compile_from_config(model.get_compile_config())
             self.model = clone
         except Exception:  # noqa: BLE001 - subclassed models: snapshot and restore instead
@@ -388,7 +397,8 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         lr = facts.compile.learning_rate
         probe_lr = lr
         start = initial if initial is not None and math.isfinite(initial) else None
-        stop_below = floor + MEMORIZED * (start - floor) if start is not None and start > floor else None
+        base = floor + penalty  # weight penalties stay in the loss: memorized is measured above them
+        stop_below = base + MEMORIZED * (start - base) if start is not None and start > base else None
         losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below)
         while stop is None and len(losses) < EXTEND * steps and not diverged(initial, losses):  # not memorized
             more = _fit(step, x, y, steps, deadline, progress, base=len(losses), total=EXTEND * steps,
