@@ -62,8 +62,8 @@ def _narrows_to_output(model, lay) -> bool:
             return False
         cur = after[0]
         chans = model.channels(cur.path, cur.output_shape) if isinstance(cur.output_shape, tuple) else None
-        if chans is not None and width is not None and chans > width:
-            return False
+        if chans is None or width is not None and chans > width:
+            return False  # flattened or pooled away (a classifier's bottleneck), or widening again
     return True
 
 

@@ -125,7 +125,8 @@ class LearningRateOutOfRange(Rule):
 
     code, name, severity = "CNN303", "learning-rate-out-of-range", "warning"
     needs = ("compile",)
-    options = {"head_share": 0.2, "head_factor": 10.0}
+    options = {"head_share": 0.2, "head_factor": 10.0, "adaptive_min": 1e-6, "adaptive_max": 1e-2, "sgd_min": 1e-5,
+               "sgd_max": 0.5}
 
     examples = (adam_at_0_01, schedule_starting_too_high, sgd_negative, adadelta_at_the_old_0_001_default,
                 adam_at_0_001, sgd_at_0_1, adadelta_at_its_standard_1_0, head_at_1e_2_on_a_frozen_base)
@@ -142,6 +143,9 @@ class LearningRateOutOfRange(Rule):
         if opt not in FAMILY:
             return
         low, high, suggestion = RANGES[FAMILY[opt]]
+        if FAMILY[opt] in ("adam", "sgd"):  # the two ranges users tune most are options
+            low, high = self.opts[f"{'adaptive' if FAMILY[opt] == 'adam' else 'sgd'}_min"], \
+                self.opts[f"{'adaptive' if FAMILY[opt] == 'adam' else 'sgd'}_max"]
         model = facts.model
         head = ""
         if model is not None and model.params and model.trainable_share < self.opts["head_share"]:

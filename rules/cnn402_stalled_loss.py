@@ -81,8 +81,8 @@ class StalledLoss(Rule):
             yield head_only(facts, finding)
 
     def _check(self, facts):
-        probe = facts.probe
-        losses, initial = probe.losses, probe.initial_loss
+        probe = facts.probe  # the planned steps: the probe's extension (for CNN405) would let a bias alone move it
+        losses, initial = probe.losses[:probe.steps_planned or None], probe.initial_loss
         if not losses or diverged(initial, losses):
             return
         if len(losses) < self.opts["min_steps"]:

@@ -103,7 +103,7 @@ class InitialLossOff(Rule):
         classes = 2 if probe.task in ("binary", "multi-label") else (
             probe.classes if probe.task == "classification" else None)
         loss_name = facts.compile.loss.name if facts.compile is not None and facts.compile.loss else ""
-        if "focal" in loss_name or facts.task is None or facts.task.custom_loss:
+        if "focal" in loss_name or facts.task is not None and facts.task.custom_loss:
             return  # focal losses down-weight the easy share of ln(C); a custom loss has no ln(C) baseline
         loss = probe.initial_loss - probe.penalty if probe.initial_loss is not None else None  # the data's loss
         if not classes or classes < 2 or loss is None or not math.isfinite(loss):

@@ -19,7 +19,7 @@ CASES = [
     ("seed002_underfit_fixed", ["--epochs", "20", "--samples", "60000"], set(), None, 0),
     ("seed002_high_lr", [], {"CNN303", "CNN207", "CNN401"}, set(), 1),  # the probe sees the loss jump
     ("seed002_high_lr_fixed", [], {"CNN207"}, {"CNN303"}, 1),  # the seed's fix keeps a 1.6M-param dense head
-    ("clean_cnn", ["--batch-size", "32", "--epochs", "10"], set(), None, 0),
+    ("clean_cnn", ["--batch-size", "32", "--epochs", "10", "--samples", "50000"], set(), None, 0),
 ]
 
 

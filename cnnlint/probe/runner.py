@@ -40,7 +40,9 @@ def _finalize(model) -> None:
     Normalization normalizing with mean 0 / variance 1."""
     for layer in getattr(model, "layers", ()):
         _finalize(layer)
-        layer.finalize_state()
+        finalize = getattr(layer, "finalize_state", None)  # preprocessing layers define it; others do not
+        if callable(finalize):
+            finalize()
 
 
 class ModelCopy:
