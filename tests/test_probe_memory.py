@@ -1,4 +1,7 @@
 """CNN403's memory check: sizes, the analytic estimate, the search, the capped CPU subprocess and the rule."""
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -6,6 +9,7 @@ from cnnlint.errors import UsageError
 from cnnlint.facts import Facts, MemoryFacts, ProbeFacts
 from cnnlint.probe import memory
 from cnnlint.probe.memory import MARGIN, check_memory, estimate_bytes, parse_size
+from cnnlint.probe.trial import PLAIN_CHARS, plain_error
 
 MiB = 2 ** 20
 
@@ -230,3 +234,177 @@ def test_rule_when_nothing_fits():
 ])
 def test_rule_is_silent_when_the_step_fits(facts):
     assert _findings(**facts) == []
+
+
+# --- errors as one plain line ----------------------------------------------------------------------------------------
+
+SITE = "/work/main/.venv/lib/python3.11/site-packages"
+GRAPH_ERROR = (  # keras.Model.train_on_batch with a label out of range (TensorFlow 2.21), as str(exc)
+    "Graph execution error:\n\nDetected at node compile_loss/sparse_categorical_crossentropy/SparseSoftmaxCrossEntropy"
+    "WithLogits/SparseSoftmaxCrossEntropyWithLogits defined at (most recent call last):\n"
+    '  File "/tmp/train.py", line 6, in <module>\n\n'
+    f'  File "{SITE}/keras/src/backend/tensorflow/trainer.py", line 629, in train_on_batch\n\n'
+    f'  File "{SITE}/keras/src/backend/tensorflow/nn.py", line 1438, in sparse_categorical_crossentropy\n\n'
+    "Received a label value of 9 which is outside the valid range of [0, 3).  Label values: 7 9\n\t [[{{node "
+    "compile_loss/sparse_categorical_crossentropy/SparseSoftmaxCrossEntropyWithLogits/SparseSoftmaxCrossEntropyWith"
+    "Logits}}]] [Op:__inference_one_step_on_data_784]")
+GRAPH_OOM = (
+    'Graph execution error:\n\nDetected at node ones defined at (most recent call last):\n  File "/tmp/m2.py", line '
+    f'17, in <module>\n\n  File "{SITE}/tensorflow/dtensor/python/api.py", line 64, in call_with_layout\n\n'
+    "OOM when allocating tensor with shape[16384,1048576,1024] and type float on /job:localhost/replica:0/task:0/"
+    "device:CPU:0 by allocator mklcpu\n\t [[{{node ones}}]]\nHint: If you want to see a list of allocated tensors "
+    "when OOM happens, add report_tensor_allocations_upon_oom to RunOptions for current allocation info. This isn't "
+    "available when running in Eager mode.\n [Op:__inference_f_800]")
+EAGER_OOM = ("{{function_node __wrapped__Fill_device_/job:localhost/replica:0/task:0/device:CPU:0}} OOM when "
+             "allocating tensor with shape[4398046511104] and type float on /job:localhost/replica:0/task:0/device:"
+             "CPU:0 by allocator mklcpu [Op:Fill] name: ")
+OLD_GPU_OOM = (  # TensorFlow 2.4-2.8 on a GPU: the node inside [[...]] with its frame, a call-stack tail
+    "2 root error(s) found.\n  (0) Resource exhausted:  OOM when allocating tensor with shape[256,64,112,112] and "
+    "type float on /job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc\n\t [[node sequential/conv2d/"
+    "Conv2D (defined at /home/u/train.py:12) ]]\nHint: If you want to see a list of allocated tensors when OOM "
+    "happens, add report_tensor_allocations_upon_oom.\n\nFunction call stack:\ntrain_function -> train_function")
+KERAS_CALL = ("Exception encountered when calling Sequential.call().\n\n\x1b[1mInput 0 of layer \"dense\" is "
+              "incompatible with the layer: expected axis -1 of input shape to have value 8, but received input with "
+              "shape (2, 9)\x1b[0m\n\nArguments received by Sequential.call():\n"
+              "  • inputs=tf.Tensor(shape=(2, 5, 5, 1))")
+
+
+def _tf_error(name, text):
+    return type(name, (Exception,), {})(text)
+
+
+@pytest.mark.parametrize("error,expected", [
+    (_tf_error("InvalidArgumentError", GRAPH_ERROR),
+     "InvalidArgumentError: Received a label value of 9 which is outside the valid range of [0, 3)."),
+    (_tf_error("ResourceExhaustedError", GRAPH_OOM), "ResourceExhaustedError: OOM when allocating tensor with "
+     "shape[16384,1048576,1024] and type float on CPU:0 by allocator mklcpu"),
+    (_tf_error("ResourceExhaustedError", EAGER_OOM), "ResourceExhaustedError: OOM when allocating tensor with "
+     "shape[4398046511104] and type float on CPU:0 by allocator mklcpu"),
+    (_tf_error("ResourceExhaustedError", OLD_GPU_OOM), "ResourceExhaustedError: Resource exhausted: OOM when "
+     "allocating tensor with shape[256,64,112,112] and type float on GPU:0 by allocator GPU_0_bfc"),
+    (ValueError(KERAS_CALL), "ValueError: Input 0 of layer \"dense\" is incompatible with the layer: expected axis -1 "
+     "of input shape to have value 8, but received input with shape (2, 9)"),
+    # the old one-line form the trial sent (whitespace collapsed): the same line
+    ("InvalidArgumentError: " + " ".join(GRAPH_ERROR.split()),
+     "InvalidArgumentError: Received a label value of 9 which is outside the valid range of [0, 3)."),
+    ("trial crashed (killed by signal 6): what():  std::bad_alloc", "trial crashed (killed by signal 6): what(): "
+     "std::bad_alloc"),
+    (MemoryError(), "MemoryError"),
+    ('  File "/work/main/cnnlint/probe/trial.py", line 180, in run', ""),  # a line of stderr that says nothing
+    ("Traceback (most recent call last):", ""),
+    (None, ""),
+])
+def test_plain_error_keeps_the_type_and_first_sentence(error, expected):
+    line = plain_error(error)
+    assert line == expected
+    assert plain_error(line) == line  # already plain: unchanged
+
+
+def test_plain_error_is_short_and_plain_whatever_it_gets():
+    long = _tf_error("ResourceExhaustedError", "OOM when allocating tensor with shape[" + "512," * 80 + "3]")
+    for error in (long, GRAPH_ERROR, GRAPH_OOM, EAGER_OOM, OLD_GPU_OOM, KERAS_CALL, "x" * 1000):
+        line = plain_error(error)
+        assert 0 < len(line) <= PLAIN_CHARS and "\n" not in line
+        assert not any(bit in line for bit in ('File "', "[[", "{{", "node", "defined at", "Stack trace", "/job:",
+                                                "Hint", "\x1b"))
+    assert plain_error(long).endswith("...")
+
+
+@pytest.mark.slow
+@cpu_only  # on a GPU a label out of range gives a NaN loss, not an error
+def test_a_finding_from_a_real_trial_error_is_one_plain_line():
+    """Labels out of range: the trial's warm-up fails inside TensorFlow's graph (an error with node names, frames
+    and [[...]]), the search falls back to the estimate, and CNN403 reports it with the trial's error."""
+    from cnnlint.facts.compile import extract_compile
+    from cnnlint.facts.model import extract_model
+    from cnnlint.registry import all_rules
+
+    model = _conv_model()
+    x, y = _sample()
+    mem = check_memory(model, x, y + 10, batch_size=4096, model_facts=extract_model(model)[0],
+                       compile_facts=extract_compile(model), limit_bytes=256 * MiB, timeout=100)
+    assert (mem.method, mem.trials) == ("estimate", ())
+    probe = ProbeFacts(device="CPU", backend="tensorflow", seed=0, samples=16, steps_planned=0, steps_run=0,
+                       memory=mem)
+    [finding] = all_rules()["CNN403"]().check(Facts(target="m", probe=probe))
+    assert "cannot load or run the model in a trial subprocess: InvalidArgumentError: Received a label value of" \
+        in finding.message
+    assert not any(bit in finding.message for bit in ('File "', "[[", "node", "\n"))
+
+
+# --- the time bound and progress -----------------------------------------------------------------------------------
+
+class _Spare:
+    def __init__(self, age):
+        self.started = time.perf_counter() - age
+
+    def kill(self):
+        pass
+
+
+def test_no_trial_starts_when_the_time_left_cannot_hold_one(tmp_path):
+    search = memory._Search(tmp_path, "CPU", 64 * MiB, time.perf_counter() + 3, 10, budget=20)
+    search.ready_s, search.step_s, search.trials = 5.0, 0.5, [(256, False)]
+    assert search.trial(128) is None and search.trials == [(256, False)] and not search.spares
+    assert search.stop == "the memory search stopped when its 20 s ran out after 1 trial"
+    search.spares = [_Spare(age=4.8)]  # nearly ready: its step fits in the 3 s left
+    assert search._room()
+    search.step_s = 2.9
+    assert not search._room()
+
+
+def _facts_of(model):
+    from cnnlint.facts.compile import extract_compile
+    from cnnlint.facts.model import extract_model
+
+    return dict(model_facts=extract_model(model)[0], compile_facts=extract_compile(model))
+
+
+@pytest.mark.slow
+@cpu_only
+def test_progress_names_each_trial_and_the_handlers_come_back():
+    told, handlers = [], []
+
+    def progress(text):
+        told.append(text)
+        handlers.append(signal.getsignal(signal.SIGTERM))
+
+    model = _conv_model()
+    x, y = _sample()
+    before = signal.getsignal(signal.SIGTERM)
+    mem = check_memory(model, x, y, batch_size=256, limit_bytes=64 * MiB, timeout=200, max_trials=2,
+                       progress=progress, **_facts_of(model))
+    assert [batch for batch, _ in mem.trials] == [256, 128]
+    assert told == ["memory: starting a trial process", "memory: trial 1, batch 256", "memory: trial 2, batch 128"]
+    assert before == signal.SIG_DFL and all(h not in (signal.SIG_DFL, signal.SIG_IGN) for h in handlers)
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
+
+
+@pytest.mark.slow
+@cpu_only
+def test_the_search_stops_at_its_deadline_and_keeps_what_it_knows():
+    """The whole search here takes 35-65 s; with a deadline 12 s away it must return by then, saying why. A
+    SIGTERM handler of the caller's own is left in place throughout."""
+    handlers = []
+    model = _conv_model()
+    x, y = _sample()
+
+    def own(signum, frame):
+        pass
+
+    old = signal.signal(signal.SIGTERM, own)
+    try:
+        deadline = time.perf_counter() + 12
+        mem = check_memory(model, x, y, batch_size=256, limit_bytes=64 * MiB, deadline=deadline,
+                           progress=lambda text: handlers.append(signal.getsignal(signal.SIGTERM)),
+                           **_facts_of(model))
+        returned = time.perf_counter()
+        assert handlers and all(h is own for h in handlers) and signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert returned <= deadline + 10  # slack for a loaded machine; killing a worker takes milliseconds
+    assert "the memory search stopped when its 12 s ran out" in mem.error
+    if mem.trials:  # what was known before the time ran out is kept
+        assert mem.method == "subprocess" and mem.trials[0] == (256, False) and len(mem.trials) < 7
+    else:
+        assert mem.method == "estimate"

@@ -7,7 +7,13 @@ limit, so an oversized step really fails there too. On a CPU without a limit not
 
 Search: try the planned batch; if it fails, halve until one fits, then bisect between the largest batch that
 fits and the smallest that fails until they are within 5% (at least 1) of each other. The number of trials and
-the total time are bounded; when a bound is hit, what is known so far is reported.
+the total time are bounded (`deadline`: worker start-up, the wait for "ready" and every trial; no trial starts
+when the time left cannot hold one, judged by how long the first worker took to get ready); when a bound is hit,
+what is known so far is reported.
+
+Clean-up: every trial process gets SIGKILL when the process that started it dies (Linux PR_SET_PDEATHSIG), and
+while the search runs SIGTERM and SIGHUP (where their handler is the default one) unwind through the clean-up
+(workers killed, the temporary folder removed) before the signal ends the process as it would have.
 
 On a GPU the calling process must not hold the GPU's memory itself: TensorFlow reserves nearly all of it at the
 first op unless memory growth is on, and a trial then sees only what is left.
@@ -17,10 +23,12 @@ backend_tensorflow.py), which imports TensorFlow only when asked.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +39,7 @@ from pathlib import Path
 from cnnlint.errors import UsageError
 from cnnlint.facts.compile import ADAM_FAMILY
 from cnnlint.facts.probe import MemoryFacts
+from cnnlint.probe.trial import plain_error
 
 BYTES = 4  # float32 weights, gradients, slots and activations
 # Each layer output is kept for the backward pass, and a gradient of the same size exists while backprop runs
@@ -157,6 +166,31 @@ def _write_inputs(folder: Path, x, y, keep: int = 64) -> None:
     (folder / "data.json").write_text(json.dumps(spec))
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent():
+    """A preexec_fn that has the kernel SIGKILL the trial when the thread that started it dies, so no trial
+    outlives a killed linter (Linux prctl(PR_SET_PDEATHSIG) through ctypes); None where prctl is missing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes, prctl.restype = [ctypes.c_int] + [ctypes.c_ulong] * 4, ctypes.c_int
+    parent = os.getpid()
+
+    def preexec():  # in the child, between fork and exec
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl
+            os._exit(1)
+
+    return preexec
+
+
 class _Worker:
     """One trial subprocess: it loads the model and warms up, says it is ready, then takes one batch size."""
 
@@ -170,8 +204,9 @@ class _Worker:
         if limit:
             cmd += ["--limit", str(limit)]
         self.stderr = tempfile.TemporaryFile()
+        self.started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     env=env, text=True, cwd=folder)
+                                     env=env, text=True, cwd=folder, preexec_fn=_die_with_parent())
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -204,11 +239,13 @@ class _Worker:
         self.proc.stdin.flush()
 
     def _last_error(self) -> str:
+        """How the process ended and the last line of its stderr that says something."""
         self.stderr.seek(0)
-        lines = [ln.strip() for ln in self.stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        lines = self.stderr.read().decode(errors="replace").splitlines()
+        last = next((text for text in map(plain_error, reversed(lines)) if text), "")
         code = self.proc.returncode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return f"trial crashed ({how})" + (f": {lines[-1][:300]}" if lines else "")
+        return plain_error(f"trial crashed ({how})" + (f": {last}" if last else ""))
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -222,35 +259,58 @@ class _Worker:
 
 
 class _Search:
-    """Runs trials, each in a fresh worker; on a CPU the next worker starts while one runs."""
+    """Runs trials, each in a fresh worker; on a CPU the next worker starts while one runs. `deadline`: a
+    time.perf_counter() value; `budget`: the seconds it allowed, for the stop message; `progress(text)`: told
+    before each trial."""
 
-    def __init__(self, folder, device, limit, timeout, max_trials):
+    def __init__(self, folder, device, limit, deadline, max_trials, budget, progress=None):
         self.folder, self.device, self.limit = folder, device, limit
-        self.timeout, self.deadline = timeout, time.perf_counter() + timeout
+        self.deadline, self.budget, self.progress = deadline, budget, progress or (lambda text: None)
         self.max_trials, self.trials, self.peaks = max_trials, [], {}
         self.error = self.stop = None
         self.nothing_fits = False
+        self.ready_s = None  # how long the first worker took to load the model and warm up: the guide for the rest
+        self.step_s = 0.0  # the longest trial step so far
         self.spares: list[_Worker] = []
 
     def _top_up(self):
         """On a CPU the next worker imports TensorFlow while this one runs its step (one ahead: two imports at once
-        took 8 s each on 2 cores against 3.5 s alone); none on a GPU, which must hold one process at a time."""
+        took 8 s each on 2 cores against 3.5 s alone); none on a GPU, which must hold one process at a time, none
+        when no further trial may start or get ready in time."""
+        if len(self.trials) + 1 >= self.max_trials or time.perf_counter() + (self.ready_s or 0) >= self.deadline:
+            return
         while self.device == "CPU" and not self.spares:
             self.spares.append(_Worker(self.folder, self.device, self.limit))
+
+    def _room(self) -> bool:
+        """Whether the time left can hold one more trial: the next worker's start-up (as long as the first one's,
+        less what a spare has had) and the longest step so far."""
+        now = time.perf_counter()
+        if self.ready_s is None:
+            return now < self.deadline
+        start_up = max(0.0, self.ready_s - (now - self.spares[0].started if self.spares else 0.0))
+        return self.deadline - now >= start_up + self.step_s
 
     def trial(self, batch: int) -> bool | None:
         """True/False for a finished trial; None when the search must stop (self.stop says why)."""
         if len(self.trials) >= self.max_trials:
             self.stop = f"the memory search stopped after {len(self.trials)} trials"
             return None
+        if not self._room():
+            return self._out_of_time()
         worker = self.spares.pop(0) if self.spares else _Worker(self.folder, self.device, self.limit)
         try:
             ready = worker.message(self.deadline)
             if "ready" not in ready:
                 return self._failed_start(ready, batch)
+            if self.ready_s is None:
+                self.ready_s = time.perf_counter() - worker.started
             self._top_up()
+            self.progress(f"memory: trial {len(self.trials) + 1}, batch {batch}")
+            sent = time.perf_counter()
             worker.send(batch)
             result = worker.message(self.deadline)
+            self.step_s = max(self.step_s, time.perf_counter() - sent)
         finally:
             worker.kill()
         if result.get("timeout"):
@@ -260,28 +320,68 @@ class _Search:
         if fits:
             self.peaks[batch] = result.get("peak_bytes")
         else:
-            self.error = result.get("error") or "out of memory"
+            self.error = plain_error(result.get("error")) or "out of memory"
         return fits
 
     def _failed_start(self, msg, batch):
         if msg.get("timeout"):
             return self._out_of_time()
+        error = plain_error(msg.get("error")) or "no error message"
         if msg.get("fits") is False:  # out of memory while loading or warming up (a GPU): nothing fits
             self.trials.append((batch, False))
-            self.error = f"out of memory loading the model or at batch sizes 1-2: {msg.get('error')}"
+            self.error = f"out of memory loading the model or at batch sizes 1-2: {error}"
             self.nothing_fits = True
             return False
-        self.stop = f"cannot load or run the model in a trial subprocess: {msg.get('error')}"
+        self.stop = f"cannot load or run the model in a trial subprocess: {error}"
         return None
 
     def _out_of_time(self):
-        self.stop = f"the memory search stopped when its {self.timeout:g} s ran out"
+        done = len(self.trials)
+        after = f"after {done} trial{'s' * (done != 1)}" if done else "before a trial finished"
+        budget = f"{self.budget:.0f}" if self.budget >= 5 else f"{max(0.0, self.budget):.1f}"
+        self.stop = f"the memory search stopped when its {budget} s ran out {after}"
         return None
 
     def close(self):
         for worker in self.spares:
             worker.kill()
         self.spares = []
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP during the search: unwinds through the finally blocks (not an Exception: nothing on the
+    way may swallow it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _clean_up_on_signals():
+    """While the block runs in the main thread, SIGTERM and SIGHUP whose handler is the default raise _Signalled,
+    so the workers are killed and the temporary folder removed; afterwards the handlers are restored and a signal
+    that arrived is delivered again, with its default action, so the process still ends as the signal ends it."""
+    caught: list[int] = []
+
+    def handler(signum, frame):
+        if not caught:  # a second signal must not cut the clean-up short
+            caught.append(signum)
+            raise _Signalled(signum)
+
+    ours = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+                ours[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, previous in ours.items():
+            signal.signal(signum, previous)
+        if caught:  # the clean-up is done: end the way the signal ends a process
+            os.kill(os.getpid(), caught[0])
 
 
 def _search(search: _Search, planned: int) -> tuple[bool | None, int | None]:
@@ -311,15 +411,20 @@ def _search(search: _Search, planned: int) -> tuple[bool | None, int | None]:
 
 
 def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_bytes=None, timeout=120.0,
-                 max_trials=MAX_TRIALS) -> MemoryFacts:
+                 max_trials=MAX_TRIALS, deadline: float | None = None, progress=None) -> MemoryFacts:
     """Does a train step at `batch_size` fit, and if not, what is the largest batch that does?
 
     `model` is compiled; it is only saved (`model.save`, which changes nothing) for the trial subprocesses, so
     the user's model may be passed, though the probe runner passes its copy. `x`, `y`: the sample (arrays, or
     lists/dicts of arrays); trials use random float32 inputs of x's per-sample shape and y tiled to the batch.
     `limit_bytes`: the target device's memory (default: the GPU's; on a CPU without it, only the estimate).
+    `deadline`: when the search must be over, a time.perf_counter() value (default: `timeout` seconds from now).
+    `progress`: called with a short text when the search starts and before each trial.
     """
     from cnnlint.probe.runner import load_backend
+
+    started = time.perf_counter()
+    deadline = started + timeout if deadline is None else deadline
 
     batch_size = int(batch_size or 32)  # Keras' default
     estimate = estimate_bytes(model_facts, compile_facts, max(1, batch_size))
@@ -341,15 +446,17 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
                          f"{format_size(state_bytes(model_facts, compile_facts))}")
     if y is None:
         return estimated("no labels to run a trial step with")
-    with tempfile.TemporaryDirectory(prefix="cnnlint-memory-") as tmp:
+    with _clean_up_on_signals(), tempfile.TemporaryDirectory(prefix="cnnlint-memory-") as tmp:
         folder = Path(tmp)
         try:
             model.save(folder / "model.keras")
             _write_inputs(folder, x, y)
         except Exception as exc:  # noqa: BLE001 - custom objects, subclassed models: estimate only
-            text = " ".join(str(exc).split())[:200]
-            return estimated(f"the model cannot be saved for a trial subprocess ({type(exc).__name__}: {text})")
-        search = _Search(folder, device, limit_bytes if device != "CPU" else limit, timeout, max_trials)
+            return estimated(f"the model cannot be saved for a trial subprocess ({plain_error(exc)})")
+        search = _Search(folder, device, limit_bytes if device != "CPU" else limit, deadline, max_trials,
+                         budget=deadline - started, progress=progress)
+        if progress:
+            progress("memory: starting a trial process")
         try:
             fits, largest = _search(search, batch_size)
         finally:

@@ -24,12 +24,41 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
+# --- errors as one plain line ------------------------------------------------------------------------------------
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:300]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+PLAIN_CHARS = 160
+_TAIL = re.compile(r"\s(Stack trace|Original stack trace|Function call stack|Hint:|Call arguments received|"
+                   r"Arguments received)(\W|$).*", re.S)
+_NOISE = re.compile("|".join([  # what TensorFlow and Python wrap around an error's one useful sentence
+    r"\[\[.*?(\]\]|$)",  # [[{{node loss/SparseSoftmaxCrossEntropyWithLogits}}]]
+    r"\{\{.*?(\}\}|$)",  # {{function_node __wrapped__Fill_device_/job:localhost/...}}
+    r"\[Op:[^\]]*\]( name:[ ]?\S*)?",  # [Op:__inference_one_step_on_data_784] name:
+    r"Graph execution error:", r"Exception encountered when calling \S+\.", r"\x1b\[[0-9;]*m",  # Keras' wrapper
+    r"Detected at node .*? defined at \(most recent call last\):", r"Detected at node \S+", r"Node: '[^']*'",
+    r'File "[^"]*("|$)(, line \d+)?(, in \S+)?',  # a frame of a stack trace
+    r"Traceback \(most recent call last\):", r"\d+ root error\(s\) found\.", r"\(\d+\) (?=[A-Z])",  # (0) Resource...
+    r"\b[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] ",  # an absl log prefix: E0000 00:00:1796.31 3433 port.cc:153]
+]), re.S)
+_DEVICE = re.compile(r"/job:\S*?/device:(\w+:\d+)")  # /job:localhost/replica:0/task:0/device:CPU:0 -> CPU:0
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def plain_error(error: BaseException | str | None) -> str:
+    """A trial's error as one short plain line: `ResourceExhaustedError: OOM when allocating tensor with shape[..]
+    and type float on CPU:0 by allocator mklcpu`. Keeps the exception type (an exception, or a text that starts
+    with one) and the message's first sentence; drops TensorFlow's node names, [[...]], {{...}}, "defined at"
+    frames, file paths, log prefixes and "Stack trace"/"Hint" tails; at most PLAIN_CHARS characters. A text
+    already plain comes back unchanged; one that is only decoration comes back empty."""
+    if error is None:
+        return ""
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    text = _TAIL.sub("", f" {text}")
+    text = " ".join(_DEVICE.sub(r"\1", _NOISE.sub(" ", text)).split())
+    text = _SENTENCE_END.split(text, 1)[0].rstrip(" :;,")
+    return text if len(text) <= PLAIN_CHARS else text[:PLAIN_CHARS - 3].rstrip() + "..."
 
 
 # --- process memory (Linux /proc; elsewhere the peak falls back to ru_maxrss) ------------------------------------
@@ -179,7 +208,7 @@ def run(folder: str, device: str, limit: int | None, batch: int | None, announce
         for warm in (1, 2):
             model.train_on_batch(*inputs.batch(warm))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
-        return {"fits": False if backend.is_oom(exc) else None, "error": _one_line(exc), "stage": "start"}
+        return {"fits": False if backend.is_oom(exc) else None, "error": plain_error(exc), "stage": "start"}
     state = _state_bytes(model)
     if batch is None:
         batch = announce({"ready": True, "state_bytes": state})
@@ -198,7 +227,7 @@ def run(folder: str, device: str, limit: int | None, batch: int | None, announce
         try:
             model.train_on_batch(*inputs.batch(batch))
         except BaseException as exc:  # noqa: BLE001 - MemoryError included: the step did not fit
-            fits, error = False, _one_line(exc)
+            fits, error = False, plain_error(exc)
     peak = backend.peak_bytes(device)
     if peak is None:
         peak = max(0, _peak_rss() - rss, data.growth) + state
