@@ -2,6 +2,7 @@
 into a sample batch of numpy arrays, and read `--data` sources: .npz, file.py:fn, image folders."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Sample:
     batch_size: int | None = None  # the batch size the dataset/generator yields (fit uses it)
     pipeline_random: bool = False  # a tf.data pipeline with random ops in its maps (augmentation, mixup)
     batch_labels: tuple = ()  # the labels of the first few batches of a dataset/PyDataset (CNN111)
+    unreadable: tuple = ()  # (path, one-line reason) of the image files in a folder that could not be decoded
 
 
 def _is_array_like(value) -> bool:
@@ -184,16 +186,26 @@ def load_folder(path: Path) -> Sample:
         raise UsageError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its class subfolders")
     step = max(1, len(files) // MAX_FOLDER_IMAGES)
     picked = files[::step][:MAX_FOLDER_IMAGES]
-    images, labels = [], []
+    images, labels, unreadable = [], [], []
     for label, file in picked:
         try:
             images.append(tf.io.decode_image(tf.io.read_file(str(file)), expand_animations=False).numpy())
-        except Exception as exc:  # noqa: BLE001
-            raise UsageError(f"cannot decode image {file}: {one_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a corrupt file is a finding (CNN115), not the end of the run
+            unreadable.append((str(file), _reason(exc)))
+            continue
         labels.append(label)
+    if not images:
+        first, reason = unreadable[0]
+        raise UsageError(f"{path}: none of the {len(picked)} images could be read; the first, {first}: {reason}")
     shapes = sorted({img.shape for img in images})
     common = max(shapes, key=lambda s: sum(img.shape == s for img in images))
     keep = [i for i, img in enumerate(images) if img.shape == common]
     x = np.stack([images[i] for i in keep])
     y = np.asarray([labels[i] for i in keep])
-    return Sample(x, y, "directory", samples=len(files), sample_shapes=tuple(shapes) if len(shapes) > 1 else ())
+    return Sample(x, y, "directory", samples=len(files), sample_shapes=tuple(shapes) if len(shapes) > 1 else (),
+                  unreadable=tuple(unreadable))
+
+
+def _reason(exc: Exception) -> str:
+    """A decode error as one line, without TensorFlow's op and device decorations."""
+    return re.sub(r" ?\{\{.*?\}\}| ?\[Op:.*$", "", one_line(exc))

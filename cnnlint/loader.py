@@ -1,4 +1,4 @@
-"""Load a target (`file.py:factory`, `pkg.module:factory`, `model.keras`) and a `--data` source.
+"""Load a target (`file.py:factory`, `pkg.module:factory`, `model.keras`, `model.h5`) and a `--data` source.
 
 Every failure is a UsageError with one line that says what to change.
 """
@@ -7,15 +7,28 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import logging
+import os
+import re
 import sys
+import warnings
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from cnnlint.data import Sample, load_folder, load_npz, sample_from
 from cnnlint.errors import UsageError
 from cnnlint.facts.extract import one_line
+from cnnlint.rng import seeded
 
-SAVED_SUFFIXES = (".keras",)
+SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
+FOREIGN_SUFFIXES = (".onnx", ".pt", ".pth", ".tflite", ".pkl")
+ACCEPTED = "model.keras, model.h5 (a full model) or path/to/file.py:build_model"
+FACTORY_HINT = "give a factory (path/to/file.py:build_model) that builds the model in code"
+# Keras's notes on a fresh load, not problems: the optimizer state of a model saved before training, the
+# metrics of a compiled HDF5 model (both are built by the first fit)
+LOAD_NOISE = ("Skipping variable loading for optimizer", "Compiled the loaded model, but the compiled metrics")
 
 
 @dataclass
@@ -51,8 +64,9 @@ def import_module(ref: str, root: Path | None = None):
             sys.modules[name] = module
             spec.loader.exec_module(module)
             return module
-        if root is not None and str(root) not in sys.path:
-            sys.path.insert(0, str(root))
+        folder = str(root) if root is not None else os.getcwd()  # as `python -m` puts the working directory
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
         return importlib.import_module(ref)
     except UsageError:
         raise
@@ -93,11 +107,11 @@ def _call(fn, spec: str, *, builds_model: bool = False):
         # auto layer names (conv2d, conv2d_1, ...) start afresh for every target, as in a fresh process:
         # per-layer ignores, baselines and SARIF fingerprints must not depend on what ran before
         keras.backend.clear_session()
-        keras.utils.set_random_seed(0)  # and the factory's random weights too: the same target, the same findings
     filtering = keras.config.is_traceback_filtering_enabled()
     keras.config.disable_traceback_filtering()  # keep the layer frames that show where a size hit zero
     try:
-        return fn()
+        with seeded(0 if builds_model else None):  # the same target, the same weights, the same findings;
+            return fn()  # the caller's generators are given back
     except BaseException as exc:  # noqa: BLE001 - includes SystemExit from a script-style factory
         problem = diagnose(exc) if builds_model else None
         if problem is not None:
@@ -114,9 +128,24 @@ def _is_model(obj) -> bool:
     return isinstance(obj, keras.Model)
 
 
+def _path(spec: str, root: Path | None) -> Path:
+    return Path(spec) if Path(spec).is_absolute() or root is None else root / spec
+
+
+def _refuse_foreign(spec: str, root: Path | None) -> None:
+    """A TensorFlow SavedModel, a frozen graph or another framework's file: say what to give instead."""
+    path = _path(spec, root)
+    if spec.endswith(".pb") or path.is_dir() and (path / "saved_model.pb").is_file():
+        raise UsageError(f"{spec} is a TensorFlow SavedModel or graph, which Keras 3 cannot load as a model: "
+                         f"{FACTORY_HINT} (keras.layers.TFSMLayer can wrap it for inference only, not for training)")
+    if spec.lower().endswith(FOREIGN_SUFFIXES):
+        raise UsageError(f"{spec} is not a Keras model file: give {ACCEPTED}")
+
+
 def load_target(spec: str, *, unsafe: bool = False, root: Path | None = None) -> Loaded:
     if spec.endswith(SAVED_SUFFIXES):
         return _load_saved(spec, unsafe=unsafe, root=root)
+    _refuse_foreign(spec, root)
     fn = _function(spec, "target", root)
     file, line = _source(fn)
     try:
@@ -153,17 +182,60 @@ def _source(fn) -> tuple[Path | None, int | None]:
     return Path(inspect.getsourcefile(fn)), start + offset  # past any decorators
 
 
+def _check_file(path: Path, spec: str) -> None:
+    """Refuse, in one line, a file that is no saved Keras model: not a .keras zip, not HDF5, weights only."""
+    if path.suffix == ".keras":
+        if not zipfile.is_zipfile(path):
+            raise UsageError(f"cannot load {spec}: not a valid .keras file (not a zip archive: corrupt, truncated "
+                             f"or another format)")
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise UsageError(f"cannot load {spec}: not a valid .keras file (the zip holds no config.json)")
+        return
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            has_model = "model_config" in f.attrs
+    except OSError as exc:
+        raise UsageError(f"cannot load {spec}: not a valid HDF5 file ({one_line(exc)})") from None
+    if not has_model:
+        raise UsageError(f"{spec} holds weights only, no model: {FACTORY_HINT} and calls "
+                         f"model.load_weights({path.name!r})")
+
+
+class _NoLoadNoise(logging.Filter):
+    def filter(self, record):
+        return not record.getMessage().startswith(LOAD_NOISE)
+
+
+@contextmanager
+def _quiet_loading():
+    """Silence Keras's notes on a fresh load (LOAD_NOISE) and nothing else."""
+    noise = _NoLoadNoise()
+    absl = logging.getLogger("absl")  # Keras's legacy HDF5 loader logs through absl
+    absl.addFilter(noise)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="|".join(map(re.escape, LOAD_NOISE)), category=UserWarning)
+            yield
+    finally:
+        absl.removeFilter(noise)
+
+
 def _load_saved(spec: str, *, unsafe: bool, root: Path | None) -> Loaded:
     import keras
 
-    path = Path(spec) if Path(spec).is_absolute() or root is None else root / spec
+    path = _path(spec, root)
     if not path.is_file():
         raise UsageError(f"file not found: {spec}")
+    _check_file(path, spec)
     if unsafe:
         print(f"cnnlint: warning: loading {spec} with safe_mode=False: it may run code stored in the file",
               file=sys.stderr)
     try:
-        model = keras.saving.load_model(path, safe_mode=not unsafe)
+        with _quiet_loading():
+            model = keras.saving.load_model(path, safe_mode=not unsafe)  # safe_mode holds for .h5 too
     except Exception as exc:  # noqa: BLE001
         text = one_line(exc)
         hint = " (it holds a Lambda layer or other code; --unsafe allows it if you trust the file)" \
@@ -174,7 +246,7 @@ def _load_saved(spec: str, *, unsafe: bool, root: Path | None) -> Loaded:
 
 def load_data(spec: str, *, sample_rank: int | None = None, root: Path | None = None) -> Sample:
     """A sample batch from `file.npz`, `file.py:fn` or an image folder."""
-    path = Path(spec) if Path(spec).is_absolute() or root is None else root / spec
+    path = _path(spec, root)
     if spec.endswith(".npz"):
         if not path.is_file():
             raise UsageError(f"data file not found: {spec}")

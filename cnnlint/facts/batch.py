@@ -66,6 +66,7 @@ class BatchFacts:
     augmentation: dict = field(default_factory=dict)  # ImageDataGenerator settings, when data is one
     pipeline_random: bool = False  # a tf.data pipeline whose maps hold random ops (augmentation, mixup)
     label_mix: tuple | None = None  # (batches read, mean per-batch class entropy, entropy over them all)
+    unreadable: tuple = ()  # (path, reason) of the image files of a data folder that could not be decoded
 
     @property
     def x(self) -> ArrayFacts:
