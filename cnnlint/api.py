@@ -41,8 +41,17 @@ def validate_sample(x, y) -> None:
     if x0.ndim < 2:
         raise UsageError(f"x has shape {x0.shape}: expected a batch of samples with the sample axis first "
                          f"(rank >= 2), got rank {x0.ndim}")
+    if len(x0) == 0 or x0.size == 0:
+        raise UsageError(f"x has shape {x0.shape}: the sample batch is empty, there is nothing to check")
     if y0 is not None and np.ndim(y0) >= 1 and len(y0) != len(x0):
         raise UsageError(f"x has {len(x0)} samples but y has {len(y0)}")
+    for part in y.values() if isinstance(y, dict) else y if isinstance(y, (list, tuple)) else [y]:
+        labels = np.asarray(part) if part is not None else None
+        if labels is not None and labels.dtype.kind in "USO" and labels.size:  # x's dtype is CNN102's
+            example = labels.reshape(-1).tolist()[0]
+            raise UsageError(f"y holds {'strings' if labels.dtype.kind in 'US' else 'Python objects'} (e.g. "
+                             f"{example!r}): losses need numbers; map the class names to integer ids "
+                             f"(np.unique(y, return_inverse=True) or keras.layers.StringLookup)")
 
 
 def _is_keras_model(model) -> bool:
@@ -62,13 +71,34 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
     rules found no error. `memory_limit` (bytes or "8GiB") checks the plan against a device's memory.
     `extra_rules` are additional Rule classes to run (for testing your own rules).
     """
+    from cnnlint.rng import seeded
+
+    with seeded(None):  # whatever cnnlint draws, the user's generators are as they were afterwards
+        return _check(model, x, y, batch_size=batch_size, epochs=epochs, validation_split=validation_split,
+                      samples=samples, steps_per_epoch=steps_per_epoch, probe=probe, select=select, ignore=ignore,
+                      extend_select=extend_select, config=config, fail_on=fail_on, extra_rules=extra_rules,
+                      target=target, probe_steps=probe_steps, probe_timeout=probe_timeout,
+                      probe_seeds=probe_seeds, probe_seed=probe_seed, memory_limit=memory_limit, progress=progress)
+
+
+def _check(model, x, y, *, batch_size, epochs, validation_split, samples, steps_per_epoch, probe, select, ignore,
+           extend_select, config, fail_on, extra_rules, target, probe_steps, probe_timeout, probe_seeds, probe_seed,
+           memory_limit, progress) -> Report:
     from cnnlint.data import Sample, sample_from
     from cnnlint.facts.extract import extract
+    from cnnlint.facts.plan import check_plan
 
     started = time.perf_counter()
     if not _is_keras_model(model):
         raise UsageError(f"expected a keras.Model, got {type(model).__name__}")
+    check_plan({"batch_size": batch_size, "epochs": epochs, "validation_split": validation_split,
+                "samples": samples, "steps_per_epoch": steps_per_epoch, "probe_steps": probe_steps,
+                "probe_seeds": probe_seeds})
+    if probe and not (isinstance(probe_timeout, (int, float)) and probe_timeout > 0):
+        raise UsageError(f"probe_timeout must be a positive number of seconds, got {probe_timeout!r}")
     cfg = _config(config)
+    if not extra_rules:
+        engine.require_rules(cfg, select=select, extend_select=extend_select, ignore=ignore, probe=probe)
     sample = Sample(None)
     if isinstance(x, Sample):
         sample = x
@@ -81,7 +111,7 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
     name = target or model.name
     facts = extract(name, model, sample.x, sample.y, source=sample.source, augmentation=sample.augmentation,
                     sample_shapes=sample.sample_shapes, pipeline_random=sample.pipeline_random,
-                    batch_labels=sample.batch_labels, batch_size=batch_size, epochs=epochs,
+                    batch_labels=sample.batch_labels, unreadable=sample.unreadable, batch_size=batch_size, epochs=epochs,
                     validation_split=validation_split,
                     samples=samples if samples is not None else sample.samples, steps_per_epoch=steps_per_epoch,
                     probe_requested=probe)

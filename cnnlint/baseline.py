@@ -47,6 +47,6 @@ def apply(reports, keys: set[tuple]) -> tuple[int, int]:
                 kept.append(finding)
         new += len(kept)
         report.findings = kept
-    targets = {r.target for r in reports}
+    targets = {r.target for r in reports if not r.error}  # a target not linted fixed nothing
     fixed = len({k for k in keys if k[0] in targets} - seen)
     return new, fixed

@@ -1,5 +1,6 @@
 """The `cnnlint` command. Exit codes: 0 clean, 1 findings at or above fail-on, 2 usage/config/target
-errors (one line on stderr), 101 an internal crash."""
+errors (one line on stderr; with several targets the others are still linted and reported), 101 an internal
+crash, 130 interrupted."""
 from __future__ import annotations
 
 import argparse
@@ -97,17 +98,6 @@ def _options(args):
                    probe_seeds=args.probe_seeds, memory_limit=args.memory_limit, config_path=args.config)
 
 
-def _progress_bar(target: str):
-    """A one-line progress bar on stderr (a terminal only) while the probe fits."""
-    def show(step: int, total: int) -> None:
-        done = int(30 * step / max(1, total))
-        end = "\n" if step >= total else ""
-        print(f"\rprobing {target} [{'#' * done}{'.' * (30 - done)}] {step}/{total}", end=end, file=sys.__stderr__,
-              flush=True)
-
-    return show
-
-
 @contextlib.contextmanager
 def _stderr_silenced():
     """Silence file descriptor 2: TensorFlow's C++ start-up logs ignore TF_CPP_MIN_LOG_LEVEL."""
@@ -153,46 +143,102 @@ def _plot(reports, path: str) -> None:
         save(report, out)
 
 
+def _writable(flag: str, path: str | None) -> None:
+    """An output file's folder must exist before anything runs (never lose a finished run to a typo)."""
+    from pathlib import Path
+
+    if path and not Path(path).resolve().parent.is_dir():
+        raise UsageError(f"{flag} {path}: the folder {Path(path).parent} does not exist")
+
+
+def _check_outputs(args) -> None:
+    _writable("--plot", args.plot)
+    _writable("--write-baseline", args.write_baseline)
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install matplotlib (or cnnlint[plot])") from None
+
+
+def _lint_all(jobs, cfg, options, show_progress: bool) -> tuple[list, int]:
+    """Every target's report; a target that cannot be linted is reported for itself (its error on stderr and in
+    the output) and the others still run. Returns the reports and the worst exit code of broken targets."""
+    from cnnlint import targets
+    from cnnlint.facts.extract import one_line
+    from cnnlint.progress import Progress
+    from cnnlint.result import Report
+
+    reports, worst = [], EXIT_CLEAN
+    for job in jobs:
+        progress = Progress(job["target"]) if show_progress else None
+        try:
+            reports.append(targets.lint(job, cfg, options, progress=progress))
+        except (UsageError, Exception) as exc:  # noqa: BLE001 - one broken target must not lose the others
+            if len(jobs) == 1:
+                raise
+            usage = isinstance(exc, UsageError)
+            text = str(exc) if usage else f"internal error: {one_line(exc)} (please report it)"
+            named = text if text.startswith(job["target"]) else f"{job['target']}: {text}"
+            print(f"cnnlint: error: {named}", file=sys.stderr)
+            reports.append(Report(target=job["target"], error=text))
+            worst = max(worst, EXIT_USAGE if usage else EXIT_CRASH)
+        finally:
+            if progress is not None:
+                progress.close()
+    return reports, worst
+
+
 def run(argv: list[str]) -> int:
+    started = time.perf_counter()
     if argv[:1] == ["rule"]:
         return _rule_command(argv[1:])
     if argv[:1] == ["check"]:
         argv = argv[1:]
     args = _parser().parse_args(argv)
     from cnnlint import config as config_mod
-    from cnnlint import registry
+    from cnnlint import engine, registry
+    from cnnlint.facts.plan import check_plan
     from cnnlint.report import render
 
     cfg = config_mod.load(args.config)
-    for flag in ("probe_steps", "probe_seeds"):
-        if getattr(args, flag) < 1:
-            raise UsageError(f"--{flag.replace('_', '-')} must be at least 1")
+    check_plan({key: getattr(args, key) for key in ("batch_size", "epochs", "validation_split", "samples",
+                                                    "probe_steps", "probe_seeds")},
+               name=lambda key: f"--{key.replace('_', '-')}")
+    if not args.probe_timeout > 0:
+        raise UsageError(f"--probe-timeout must be a positive number of seconds, got {args.probe_timeout:g}")
     if args.memory_limit:
         from cnnlint.probe.memory import parse_size
 
         parse_size(args.memory_limit)  # a typo is a usage error before anything loads
     for selector in [*(args.select or []), *args.extend_select, *args.ignore]:
         registry.resolve(selector)
+    engine.require_rules(cfg, select=args.select, extend_select=args.extend_select, ignore=args.ignore,
+                         probe=not args.no_probe)
+    _check_outputs(args)
     from cnnlint import targets
 
     options = _options(args)
     jobs = targets.jobs(cfg, args.targets, options)
-    _import_tensorflow()
-    started = time.perf_counter()
-    reports = []
     show_progress = args.format == "text" and sys.stderr.isatty()
+    if show_progress:
+        from cnnlint.progress import Progress
+
+        starting = Progress("cnnlint")
+        starting.phase("importing TensorFlow and Keras")
+    _import_tensorflow()
+    if show_progress:
+        starting.close()
     with contextlib.redirect_stdout(sys.stderr):  # a factory's prints must not corrupt machine formats
-        for job in jobs:
-            progress = _progress_bar(job["target"]) if show_progress else None
-            reports.append(targets.lint(job, cfg, options, progress=progress))
+        reports, broken = _lint_all(jobs, cfg, options, show_progress)
     if args.plot:
         _plot(reports, args.plot)
     if args.write_baseline:
         from cnnlint import baseline
 
-        count = baseline.write(args.write_baseline, reports)
+        count = baseline.write(args.write_baseline, [r for r in reports if not r.error])
         print(f"cnnlint: wrote {count} findings to {args.write_baseline}", file=sys.stderr)
-        return EXIT_CLEAN
+        return broken or EXIT_CLEAN
     baseline_note = None
     if args.baseline:
         from cnnlint import baseline
@@ -203,6 +249,8 @@ def run(argv: list[str]) -> int:
     print(render(args.format, reports, **shown) if args.format == "text" else render(args.format, reports))
     if baseline_note:
         print(baseline_note, file=sys.stdout if args.format == "text" else sys.stderr)
+    if broken:
+        return broken
     failed = any(not r.ok for r in reports)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_CLEAN
 

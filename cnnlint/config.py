@@ -116,6 +116,12 @@ def _target(entry, where: str) -> dict:
     if not isinstance(entry, dict) or "target" not in entry:
         raise UsageError(f"{where}: each target is a string or a table with a 'target' key")
     _check_keys(entry, TARGET_KEYS, where)
+    from cnnlint.facts.plan import check_plan
+
+    check_plan({k.replace("-", "_"): entry.get(k) for k in TARGET_KEYS[2:]},
+               name=lambda key: f"{where}: {key.replace('_', '-')}")
+    if not isinstance(entry["target"], str) or "data" in entry and not isinstance(entry["data"], str):
+        raise UsageError(f"{where}: target and data must be strings")
     return dict(entry)
 
 

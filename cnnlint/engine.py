@@ -9,6 +9,7 @@ import fnmatch
 
 from cnnlint import registry
 from cnnlint.config import Config
+from cnnlint.errors import UsageError
 from cnnlint.facts.extract import one_line
 from cnnlint.finding import Finding, severity_rank
 
@@ -18,7 +19,8 @@ ENGINE_CODES = {"CNN901", "CNN903"}  # emitted by the engine itself, never skipp
 def select(config: Config, *, select=None, extend_select=None, ignore=None, probe: bool = True) -> list:
     """Rule instances to run: CLI/API arguments override the config's select, and add to its lists."""
     rules = registry.all_rules()
-    chosen = registry.resolve_all(select if select is not None else (config.select or ["ALL"]))
+    chosen = registry.resolve_all(select if select is not None else config.select if config.select is not None
+                                  else ["ALL"])
     chosen |= registry.resolve_all([*config.extend_select, *(extend_select or [])])
     chosen -= registry.resolve_all([*config.ignore, *(ignore or [])])
     named = {str(s).upper() for s in [*(select if select is not None else config.select or []),
@@ -26,6 +28,14 @@ def select(config: Config, *, select=None, extend_select=None, ignore=None, prob
     chosen = {c for c in chosen if not rules[c].opt_in or c in named or rules[c].name.upper() in named}
     picked = [rules[code](config.options.get(code)) for code in rules if code in chosen]
     return [rule for rule in picked if probe or rule.phase != "probe"]
+
+
+def require_rules(config: Config, **selection) -> None:
+    """A selection (select's keywords) that runs no rule is a usage error: its empty report would read as clean."""
+    if not select(config, **selection):
+        chosen = selection.get("select")
+        given = f"select={','.join(chosen)!r}" if chosen is not None else "the config's select and ignore"
+        raise UsageError(f"{given} selects no rules, so nothing would be checked; `cnnlint rule --all` lists them")
 
 
 def _crash(rule, exc: BaseException) -> Finding:

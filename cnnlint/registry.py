@@ -32,14 +32,29 @@ def _discover() -> list[type[Rule]]:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         found += _rules_in(importlib.import_module(f"{package.__name__}.{info.name}"))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        if inspect.ismodule(obj):
-            found += _rules_in(obj)
-        elif inspect.isclass(obj):
-            found.append(obj)
-        else:
-            found += list(obj)
+        try:
+            obj = ep.load()
+            rules = _rules_in(obj) if inspect.ismodule(obj) else [obj] if inspect.isclass(obj) else list(obj)
+            if not all(inspect.isclass(r) and issubclass(r, Rule) and r.code for r in rules):
+                raise TypeError("it does not name Rule subclasses with a code")
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not take down every command
+            _plugin_failed(ep, exc)
+            continue
+        found += rules
     return found
+
+
+def _plugin_failed(ep, exc) -> None:
+    from cnnlint.facts.extract import one_line
+
+    _left_out(f"rule plugin {ep.name!r} ({ep.value}) failed to load and is left out: {one_line(exc)}")
+
+
+def _left_out(text: str) -> None:
+    """Say once (discovery is cached), on stderr, that a third-party rule is left out: cnnlint runs without it."""
+    import sys
+
+    print(f"cnnlint: warning: {text}", file=sys.stderr)
 
 
 @lru_cache(maxsize=1)
@@ -48,9 +63,13 @@ def all_rules() -> dict[str, type[Rule]]:
     by_code: dict[str, type[Rule]] = {}
     names: dict[str, str] = {}
     for cls in _discover():
-        for key, table in ((cls.code, by_code), (cls.name, names)):
-            if key in table and table[key] is not cls and table[key] != cls.code:
-                raise RuntimeError(f"duplicate rule {key!r}: {cls.__module__} and another module")
+        clash = next((key for key, table in ((cls.code, by_code), (cls.name, names))
+                      if key in table and table[key] is not cls and table[key] != cls.code), None)
+        if clash and cls.__module__.startswith("cnnlint.rules"):
+            raise RuntimeError(f"duplicate rule {clash!r}: {cls.__module__} and another module")
+        if clash:  # a plugin's rule that reuses a built-in code or name: the built-in stays
+            _left_out(f"rule {cls.__module__}.{cls.__name__} reuses {clash!r} and is left out")
+            continue
         by_code[cls.code] = cls
         names[cls.name] = cls.code
         for alias in getattr(cls, "aliases", ()):

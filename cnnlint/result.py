@@ -21,6 +21,12 @@ class Report:
     probe: dict | None = None  # what the probe measured, when it ran
     file: object = None  # pathlib.Path of the factory (or .keras file), when loaded from one
     line: int | None = None  # the factory's `def` line
+    error: str | None = None  # the target could not be linted at all (a one-line reason): nothing was judged
+
+    @property
+    def not_judged(self) -> list[tuple[str, str]]:
+        """(code, why) of each selected rule that could not judge this target (also when the probe could not run)."""
+        return list(self.skipped)
 
     def at_least(self, severity: str) -> list[Finding]:
         return [f for f in self.findings if severity_rank(f.severity) >= severity_rank(severity)]
@@ -35,7 +41,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.at_least(self.fail_on)
+        return self.error is None and not self.at_least(self.fail_on)
 
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}

@@ -102,7 +102,10 @@ def lint(job, cfg, options: Options, progress=None):
     from cnnlint.facts import Facts
     from cnnlint.loader import CollapsedModel, load_data, load_target
 
+    from cnnlint.progress import say
+
     cfg = config_for(job, cfg, options)
+    say(progress, "building the model")
     common = dict(select=options.select, extend_select=options.extend_select, ignore=options.ignore,
                   fail_on=options.fail_on)
     try:
@@ -117,7 +120,9 @@ def lint(job, cfg, options: Options, progress=None):
         inputs = getattr(loaded.model, "inputs", None)
         rank = len(inputs[0].shape) - 1 if inputs else None
         data_root = cfg.root if cfg.path and not options.data else None
+        say(progress, "reading the data")
         sample = load_data(job["data"], sample_rank=rank, root=data_root)
+    say(progress, "checking")
     report = check(loaded.model, sample, batch_size=job["batch_size"], epochs=job["epochs"],
                    validation_split=job["validation_split"] or 0.0, samples=job["samples"], config=cfg,
                    target=job["target"], probe=options.probe, probe_steps=options.probe_steps,

@@ -30,11 +30,6 @@ def tiny_batch_with_batchnorm():
     return {"model": _model(batchnorm=True), "batch_size": 4}
 
 
-@bad()
-def zero_batch():
-    return {"model": _model(), "batch_size": 0}
-
-
 @good
 def batch_fits_data():
     return {"model": _model(batchnorm=True), "batch_size": 32, "samples": 64}
@@ -62,7 +57,7 @@ class BatchSizeVsData(Rule):
     A batch larger than the data silently becomes one batch of everything: one update per epoch, and
     the batch size you tuned is never used. BatchNormalization estimates its statistics from the
     batch: with a handful of samples they are noise, and the moving averages it keeps for inference
-    don't match what the layer saw in training. A batch size <= 0 can't be fit.
+    don't match what the layer saw in training. (A batch size <= 0 is a usage error before any rule runs.)
 
     ## Example
     ```python
@@ -82,7 +77,7 @@ class BatchSizeVsData(Rule):
     options = {"min_bn_batch": 8}
 
     examples = (batch_larger_than_data, default_batch_larger_than_split_data, tiny_batch_with_batchnorm,
-                zero_batch, batch_fits_data, tiny_batch_without_batchnorm, nothing_known)
+                batch_fits_data, tiny_batch_without_batchnorm, nothing_known)
 
     def check(self, facts):
         plan, train = facts.plan, facts.plan.train_samples
@@ -90,10 +85,6 @@ class BatchSizeVsData(Rule):
             return
         size = plan.batch_size
         said = f"batch_size={size}" + ("" if plan.batch_size_given else " (the Keras default)")
-        if size <= 0:
-            yield self.finding(f"{said} is not positive: model.fit can't make a batch",
-                               fix="pass a positive batch_size, e.g. 32", severity="error")
-            return
         if train is not None and 0 < train < size:
             split = f" ({plan.samples} minus validation_split={plan.validation_split:g})" \
                 if plan.validation_split else ""

@@ -57,6 +57,21 @@ def binary_with_zero_bias():
     return _sigmoid(np.random.default_rng(0).integers(0, 2, (16, 1)).astype("float32"), bias=0.0)
 
 
+LARGE_INPUT = 10.0  # |x| reaching the first weighted layer above this makes large logits at any sane init
+
+
+def input_cause(facts) -> str | None:
+    """The inputs' scale, when the facts show it explains confident logits at init (nothing normalizes them)."""
+    batch = facts.batch
+    arr = batch.preprocessed if batch is not None else None
+    if arr is None or not arr.is_numeric or arr.min is None:
+        return None
+    top, layer = max(abs(arr.min), abs(arr.max)), batch.first_trainable
+    if top <= LARGE_INPUT or layer and facts.model is not None and facts.model.normalized_after(layer):
+        return None
+    return f"the values reaching {layer or 'the first layer'} reach |x| = {top:.4g} (std {arr.std:.3g})"
+
+
 class InitialLossOff(Rule):
     """A classifier's loss at step 0 is far from the -ln(1/C) of a model that has not learned anything yet.
 
@@ -114,11 +129,14 @@ class InitialLossOff(Rule):
                f"{classes}-class model"
         if ratio > self.opts["max_factor"]:
             quick = probe.stopped_early  # it memorized its batch anyway: the start cost a few steps, no more
-            yield self.finding(f"{what}: the initial predictions are confidently wrong (init too large)"
+            cause = input_cause(facts)
+            why = f"{cause}: unscaled inputs make large logits" if cause else "init too large"
+            fix = ("scale the inputs: x / 255 for pixels, or a Rescaling / adapted Normalization layer first"
+                   if cause else "use the default Glorot kernel initializer and a zero bias on the output layer "
+                                 "(or the log of the class priors)")
+            yield self.finding(f"{what}: the initial predictions are confidently wrong ({why})"
                                + (f"; harmless here: the probe memorized its batch in {probe.steps_run} steps"
-                                  if quick else ""), severity="info" if quick else None,
-                               fix="use the default Glorot kernel initializer and a zero bias on the output layer "
-                                   "(or the log of the class priors)")
+                                  if quick else ""), severity="info" if quick else None, fix=fix)
         elif ratio < self.opts["min_factor"]:
             yield self.finding(f"{what}: the model is already sure of the answers before learning",
                                fix="check the labels (one class only? leaked into the inputs?) and that the loss "

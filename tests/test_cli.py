@@ -50,9 +50,9 @@ def test_exit_zero_statistics_and_quiet(capsys, project):
     assert "count" in out and "CNN301" in out and "output-loss-mismatch" in out
     assert "1 error" in out.splitlines()[-1]
     _, quiet, _ = run_cli(capsys, "mypkg.models:build", "--quiet")
-    assert "skipped" not in quiet
+    assert "not judged:" not in quiet and "not judged (run without -q" in quiet.splitlines()[-1]
     _, loud, _ = run_cli(capsys, "mypkg.models:build")
-    assert "skipped" in loud and "sample batch" in loud
+    assert "not judged:" in loud and "sample batch" in loud
 
 
 def test_fail_on_flag(capsys):

@@ -72,3 +72,28 @@ def test_callback_sees_the_fit_plan():
     clean = tiny_cnn()
     history = clean.fit(x, y, epochs=1, batch_size=8, callbacks=[cnnlint.keras.PreflightCallback()], verbose=0)
     assert len(history.history["loss"]) == 1
+
+
+def _draws():
+    import random
+
+    import tensorflow as tf
+
+    return random.random(), float(np.random.rand()), float(tf.random.uniform(())), float(tf.random.normal(()))
+
+
+@pytest.mark.parametrize("entry", ["preflight", "check"])
+def test_the_users_next_random_draws_are_unchanged(entry):
+    """The probe seeds its own work; the user's seed still decides what the training run draws next."""
+    import keras
+
+    model, (x, y) = tiny_cnn(), tiny_data()
+    keras.utils.set_random_seed(123)
+    expected = _draws()
+    keras.utils.set_random_seed(123)
+    if entry == "preflight":
+        cnnlint.preflight(model, x, y, batch_size=8, epochs=1)
+    else:
+        report = cnnlint.check(model, x, y, probe=True, probe_steps=5, config={})
+        assert report.probe is not None  # the probe really ran (and seeded itself)
+    assert _draws() == expected

@@ -28,7 +28,7 @@ def state(model):
 
 
 def same(a, b):
-    return len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+    return len(a) == len(b) and all(np.array_equal(u, v, equal_nan=True) for u, v in zip(a, b))  # NaN: diverged
 
 
 @pytest.mark.parametrize("lr", [0.01, 3.0], ids=["healthy", "diverging"])
@@ -139,5 +139,48 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
 
     err, out = stderr_of()
     assert "probing" in err and "5/5" in err and "probing" not in out
+    assert "building the model ..." in err and "importing TensorFlow" in err  # the slow phases say so too
+    assert err.endswith("\r\x1b[K")  # the line is cleared: the report never runs into the bar
     err, out = stderr_of("--format", "json")
     assert "probing" not in err and json.loads(out)["targets"][0]["probe"]
+
+
+def test_no_train_step_at_the_planned_batch_runs_in_process(monkeypatch):
+    """A dataset's batch of 256 is timed for CNN410, yet every train step in this process is at the probe's
+    fixed batch: a step at the planned batch could exhaust the user's memory (CNN403's trials run that one)."""
+    import tensorflow as tf
+
+    from cnnlint.probe import backend_tensorflow
+    from helpers import tiny_cnn, tiny_data
+
+    sizes, real = [], backend_tensorflow.make_step
+
+    def recording(model, groups):
+        step = real(model, groups)
+
+        def wrapped(x, y):
+            sizes.append(len(x))
+            return step(x, y)
+
+        return wrapped
+
+    monkeypatch.setattr(backend_tensorflow, "make_step", recording)
+    x, y = tiny_data(n=512)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(256)
+    report = cnnlint.check(tiny_cnn(), dataset, probe=True, probe_steps=5, config={})
+    assert report.probe["pipeline"] is not None and report.probe["pipeline"]["step_s"] > 0
+    assert sizes and max(sizes) <= 16
+
+
+def test_cnn404_names_unscaled_inputs_as_the_cause():
+    """Mean-centred 0-255 pixels (CNN103 only notes them, as Caffe-style preprocessing): the confident start
+    comes from the input scale, and the fix says to scale the inputs, not to change the initializer."""
+    from helpers import tiny_cnn, tiny_data
+
+    x, y = tiny_data(n=64)
+    report = cnnlint.check(tiny_cnn(), x * 255 - 127.5, y, probe=True, probe_steps=5, config={})
+    [found] = [f for f in report.findings if f.code == "CNN404"]
+    assert "|x| = 127" in found.message and "unscaled inputs" in found.message
+    assert found.fix.startswith("scale the inputs") and "initializer" not in found.fix
+    report = cnnlint.check(tiny_cnn(), x, y, probe=True, probe_steps=5, config={})
+    assert "CNN404" not in report.codes()

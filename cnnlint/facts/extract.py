@@ -1,6 +1,8 @@
 """Compute every fact for one target, once. A failure becomes a Problem (CNN902), never a crash."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from cnnlint.facts import Facts, Problem
@@ -13,9 +15,12 @@ from cnnlint.facts.task import task_facts
 PREPROCESS_SAMPLES = 64
 
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes in Keras' rich error messages
+
+
 def one_line(exc: BaseException) -> str:
-    """An exception as one short line: `ValueError: ...` (Keras messages can run for pages)."""
-    text = " ".join(str(exc).split())
+    """An exception as one short line: `ValueError: ...` (Keras messages can run for pages; no colour codes)."""
+    text = " ".join(ANSI.sub("", str(exc)).split())
     if len(text) > 300:
         text = text[:297] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -129,8 +134,8 @@ def backbone_inputs(model_facts, objects, model, x) -> dict:
 
 def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augmentation: dict | None = None,
             sample_shapes: tuple = (), pipeline_random: bool = False, batch_labels: tuple = (),
-            batch_size=None, epochs=None, validation_split=0.0, samples=None, steps_per_epoch=None,
-            probe_requested=False) -> Facts:
+            unreadable: tuple = (), batch_size=None, epochs=None, validation_split=0.0, samples=None,
+            steps_per_epoch=None, probe_requested=False) -> Facts:
     problems: list[Problem] = []
     names = list(getattr(model, "input_names", None) or [])
     xs = [np.asarray(v) for v in _as_list(x, names)]
@@ -164,7 +169,7 @@ def extract(target: str, model, x=None, y=None, *, source: str = "arrays", augme
         inputs = [array_facts(v, sample_shapes=sample_shapes if i == 0 else ()) for i, v in enumerate(xs)]
         batch = BatchFacts(inputs=tuple(inputs), labels=tuple(label_facts(v) for v in ys),
                            source=source, augmentation=dict(augmentation or {}), pipeline_random=pipeline_random,
-                           label_mix=label_mix(batch_labels), **batch_kwargs)
+                           label_mix=label_mix(batch_labels), unreadable=tuple(unreadable), **batch_kwargs)
     if samples is None and xs and source in ("arrays", "npz"):
         samples = int(xs[0].shape[0])
     plan = plan_facts(batch_size=batch_size, epochs=epochs, validation_split=validation_split, samples=samples,

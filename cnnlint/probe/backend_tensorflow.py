@@ -3,7 +3,8 @@ the GPU memory statistics of the CNN403 trials.
 
 Keras 3's JAX and torch backends would get a module of the same shape (the seam is `runner.load_backend`):
 NAME, device(), make_step() for the probe fit; gpu_present(), gpu_total_bytes() for the parent of the memory
-trials; setup_trial_device(), is_oom(), reset_peak(), peak_bytes() inside a trial. Importing this module is cheap:
+trials; setup_trial_device(), is_oom(), reset_peak(), peak_bytes() inside a trial; rng_state(), set_rng_state(),
+seed() for the global generator (cnnlint.rng gives the user's back). Importing this module is cheap:
 each function imports TensorFlow itself.
 """
 from __future__ import annotations
@@ -123,3 +124,37 @@ def peak_bytes(device: str) -> int | None:
         return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
     except (ValueError, RuntimeError):
         return None
+
+
+def rng_state():
+    """TensorFlow's global seed and the generator it derives op seeds from (no public getter: they live on the
+    eager context), so that cnnlint can give the user's back after seeding its own work."""
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import ops
+
+    ctx = context.context()
+    rng = getattr(ctx, "_rng", None)
+    return getattr(ctx, "_seed", None), rng.getstate() if rng is not None else None, ops.get_default_graph().seed
+
+
+def set_rng_state(state) -> None:
+    import random
+
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import ops
+
+    seed, rng, graph_seed = state
+    ctx = context.context()
+    ctx._seed = seed
+    if rng is None:
+        ctx._rng = None
+    else:
+        ctx._rng = random.Random()
+        ctx._rng.setstate(rng)
+    ops.get_default_graph().seed = graph_seed
+
+
+def seed(value: int) -> None:
+    import tensorflow as tf
+
+    tf.random.set_seed(value)

@@ -11,6 +11,7 @@ import numpy as np
 from cnnlint.errors import UsageError
 from cnnlint.facts.extract import one_line
 from cnnlint.facts.probe import PipelineFacts, ProbeFacts
+from cnnlint.progress import say
 
 FIXED_BATCH = 16
 SWEEP_FACTORS = (10 ** -0.5, 0.1, 10 ** -1.5, 0.01, 10 ** -2.5, 0.001)  # of the user's LR, largest first
@@ -244,55 +245,70 @@ def _lr_sweep(copy, step, x, y, lr, deadline):
     return None
 
 
-def _pipeline(data, step, deadline, batches=5) -> PipelineFacts | None:
-    """Seconds waiting for each batch of the user's dataset/generator against one train step on it."""
+def _rows(x) -> int:
+    """Samples in a batch's x (an array, or a list/dict of arrays)."""
+    first = x[0] if isinstance(x, (list, tuple)) else next(iter(x.values())) if isinstance(x, dict) else x
+    return len(first)
+
+
+def _pipeline(data, step, x, y, deadline, batches=5) -> PipelineFacts | None:
+    """Seconds waiting for each batch of the user's dataset/generator against one train step on such a batch.
+    The step is timed on the probe's fixed batch and scaled linearly to the dataset's batch size: a step at the
+    planned batch never runs in this process (it may not fit in memory; CNN403's trials run it, isolated)."""
     if data is None:
         return None
-    from cnnlint.data import split_element, to_numpy
-
     try:
         workers = int(getattr(data, "workers", 1) or 1)
         if workers > 1 and hasattr(data, "__getitem__"):  # a PyDataset with workers loads batches in parallel
-            return _parallel_pipeline(data, workers, step, batches)
-        iterator = iter(data) if not hasattr(data, "__getitem__") else (data[i] for i in range(len(data)))
-        waits, batch = [], None
-        for _ in range(batches + 1):
-            if time.perf_counter() > deadline:
-                break
-            started = time.perf_counter()
-            element = next(iterator, None)
-            if element is None:
-                break
-            waits.append(time.perf_counter() - started)
-            batch = element
-        step_s = _step_time(step, batch)
+            wait_s, count, rows = _parallel_waits(data, workers, batches)
+        else:
+            wait_s, count, rows = _serial_waits(data, batches, deadline)
+        if count == 0 or time.perf_counter() > deadline:
+            return None
+        step_s = _step_time(step, x, y) * rows / max(1, _rows(x))
     except Exception:  # noqa: BLE001 - a pipeline we cannot time is not a finding
         return None
+    return PipelineFacts(wait_s=wait_s, step_s=step_s, batches=count)
+
+
+def _serial_waits(data, batches, deadline):
+    """(mean seconds per batch, batches timed, samples in a batch), one batch held at a time."""
+    from cnnlint.data import split_element
+
+    iterator = iter(data) if not hasattr(data, "__getitem__") else (data[i] for i in range(len(data)))
+    waits, rows = [], 0
+    for _ in range(batches + 1):
+        if time.perf_counter() > deadline:
+            break
+        started = time.perf_counter()
+        element = next(iterator, None)
+        if element is None:
+            break
+        waits.append(time.perf_counter() - started)
+        rows = rows or _rows(split_element(element)[0])
+        del element
     waits = waits[1:] or waits  # the first fetch includes starting the iterator
-    return PipelineFacts(wait_s=float(np.mean(waits)), step_s=step_s, batches=len(waits))
+    return (float(np.mean(waits)) if waits else 0.0), len(waits), rows
 
 
-def _step_time(step, batch) -> float:
-    from cnnlint.data import split_element, to_numpy
+def _parallel_waits(data, workers, batches):
+    from concurrent.futures import ThreadPoolExecutor
 
-    x, y = split_element(batch)
-    x, y = to_numpy(x), to_numpy(y)
-    step(x, y)  # trace once at this batch size
+    from cnnlint.data import split_element
+
+    count = min(len(data), batches * workers)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:  # each batch is dropped as soon as it is counted
+        rows = [_rows(split_element(element)[0]) for element in pool.map(data.__getitem__, range(count))]
+    return (time.perf_counter() - started) / max(1, count), count, (rows[0] if rows else 0)
+
+
+def _step_time(step, x, y) -> float:
+    step(x, y)  # traced at this batch size already; once more to settle
     started = time.perf_counter()
     for _ in range(3):
         step(x, y)
     return (time.perf_counter() - started) / 3
-
-
-def _parallel_pipeline(data, workers, step, batches) -> PipelineFacts:
-    from concurrent.futures import ThreadPoolExecutor
-
-    count = min(len(data), batches * workers)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        loaded = list(pool.map(data.__getitem__, range(count)))
-    wait_s = (time.perf_counter() - started) / max(1, count)
-    return PipelineFacts(wait_s=wait_s, step_s=_step_time(step, loaded[0]), batches=count)
 
 
 def _scaled_lr(facts, n) -> float | None:
@@ -339,6 +355,10 @@ def _heldout(model, sample, task, from_logits):
     return None if accuracy is None else (accuracy, majority, len(xh))
 
 
+FIT_SHARE = 0.7  # of --probe-timeout for the fit itself; the rest for a refit, an LR sweep, the pipeline timing
+MIN_JUDGED = 10  # steps a loss trend needs; a fit the clock stopped before them leaves these rules unjudged
+TREND = ("CNN401", "CNN402", "CNN405", "CNN411", "CNN412")
+GRADIENTS = ("CNN406", "CNN407")
 EXTEND = 3  # a batch not memorized after the planned steps gets up to this many times the steps (within budget)
 
 
@@ -354,28 +374,33 @@ def _own_step(model):
     return step
 
 
-def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None,
-              progress=None) -> ProbeFacts:
+def run_probe(model, sample, facts, *, seed=0, **kwargs) -> ProbeFacts:
     """One seeded probe on a copy of `model`. `memory` is step (1)'s result (see measure_memory): it does
     not depend on the seed, so the session measures it once. Raises ProbeSkipped when the model gives the probe
-    nothing to judge."""
-    import keras
+    nothing to judge. The global random generators are seeded for it and given back afterwards."""
+    from cnnlint.rng import seeded
 
+    with seeded(seed):
+        return _run_probe(model, sample, facts, seed=seed, **kwargs)
+
+
+def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None, progress=None) -> ProbeFacts:
     from cnnlint.facts.model import extract_model
 
     if facts.model is not None and facts.model.trainable_params == 0:
         raise ProbeSkipped("the model has no trainable weights (CNN213): there is nothing to fit")
     backend = load_backend()
     started = time.perf_counter()
-    deadline = started + timeout
-    keras.utils.set_random_seed(seed)
+    end = started + timeout  # the whole probe: the fit gets FIT_SHARE, a refit or LR sweep what is left
+    deadline = started + FIT_SHARE * timeout
+    say(progress, "copying the model for the probe")
     copy = ModelCopy(model)
     try:
         clone = copy.model
         clone_facts, objects = extract_model(clone)
         order = tuple(lay.path for lay in clone_facts.leaves if lay.trainable_params > 0)
         x, y = _take(sample.x, FIXED_BATCH), _take(sample.y, FIXED_BATCH)
-        n = len(x[0] if isinstance(x, list) else next(iter(x.values())) if isinstance(x, dict) else x)
+        n = _rows(x)
         task, classes = _task(facts)
         floor = facts.task.loss_floor if facts.task is not None else 0.0
         from_logits = bool(facts.compile.loss and facts.compile.loss.from_logits)
@@ -409,12 +434,16 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
                                                      ratios + more[3], more[4])
         scaled = _scaled_lr(facts, n)
         if scaled is not None and diverged(initial, losses) and stop != "timeout":
+            say(progress, "refitting plain SGD at the rate scaled to its batch")
             again_step = _at_rate(copy, scaled, lambda: backend.make_step(clone, groups), bool(facts.compile.schedule))
             if again_step is not None:  # SGD at the planned batch's noise: does it still diverge?
-                again = _fit(again_step, x, y, len(losses), deadline + timeout / 4, stop_below=stop_below)
+                again = _fit(again_step, x, y, len(losses), (deadline + end) / 2, stop_below=stop_below)
                 if again[0] and not diverged(initial, again[0]):
                     (losses, norms, mean_abs, ratios, stop), probe_lr, step = again, scaled, again_step
         budget = stop if stop == "timeout" else None
+        if budget and len(losses) < min(MIN_JUDGED, steps):  # a few steps show no trend: say so, never "clean"
+            why = f"the probe ran {len(losses)} of {steps} steps in the {timeout:.2g} s it had (raise --probe-timeout)"
+            unjudged.update({code: why for code in TREND + (GRADIENTS if not losses else ())})
         # update ratios while the model still learns: after memorizing the batch its gradients fade
         learning = next((i for i, v in enumerate(losses) if stop_below is not None and v < stop_below),
                         len(ratios)) or 1
@@ -432,10 +461,15 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         heldout = None if own else _heldout(clone, sample, task, from_logits)
         suggestion = None
         if not own and diverged(initial, losses) and lr and not facts.compile.schedule:
-            suggestion = _lr_sweep(copy, step, x, y, probe_lr, deadline + timeout / 2)
+            say(progress, "sweeping the learning rate")
+            suggestion = _lr_sweep(copy, step, x, y, probe_lr, end)
             if suggestion and probe_lr != lr:
                 suggestion = float(f"{suggestion * lr / probe_lr:.2g}")  # back at the planned batch
-        pipeline = None if own else _pipeline(sample.data, step, deadline + 5)
+        if sample.data is not None and not own:
+            say(progress, "timing the input pipeline")
+        pipeline = None if own else _pipeline(sample.data, step, x, y, end)
+        if pipeline is None and sample.data is not None and not own:
+            unjudged["CNN410"] = "the input pipeline could not be timed within --probe-timeout"
         bad_step = next((i for i, g in enumerate(norms) if g.size and not np.all(np.isfinite(g))), None)
         return ProbeFacts(
             device=backend.device(), backend=backend.NAME, seed=seed, samples=n, steps_planned=steps,
@@ -455,14 +489,15 @@ def run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=No
         copy.restore()
 
 
-def measure_memory(model, sample, facts, memory_limit):
+def measure_memory(model, sample, facts, memory_limit, *, deadline=None, progress=None):
     """Step (1): the planned batch size against the device memory, on a copy saved for subprocess trials."""
     from cnnlint.probe.memory import check_memory
 
     try:
         copy = ModelCopy(model)
         return check_memory(copy.model, sample.x, sample.y, batch_size=facts.plan.batch_size,
-                            model_facts=facts.model, compile_facts=facts.compile, limit_bytes=memory_limit)
+                            model_facts=facts.model, compile_facts=facts.compile, limit_bytes=memory_limit,
+                            deadline=deadline, progress=(lambda text: say(progress, text)) if progress else None)
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - a failed memory check must not lose the rest of the probe

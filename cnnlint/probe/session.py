@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, replace
 
 from cnnlint import engine
+
+MEMORY_SHARE = 0.5  # of --probe-timeout at most for the memory search; the fit gets the rest
 
 
 def why_not(facts, report) -> str | None:
@@ -16,6 +19,8 @@ def why_not(facts, report) -> str | None:
     own = facts.model.custom_train_step and facts.compile is not None and facts.compile.optimizer
     if facts.compile is None or not facts.compile.compiled and not own:
         return "the model is not compiled"
+    if facts.batch.y is None and not facts.model.custom_train_step:
+        return "the sample has no labels (y): fitting needs them (give x and y, or a dataset of (x, y))"
     if report.errors:
         return "the static rules found errors: fix them first"
     return None
@@ -70,11 +75,16 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
     from cnnlint.probe.runner import ProbeSkipped
 
     limit, per_seed, runs = _limit(memory_limit), [], []
+    end = time.perf_counter() + timeout  # --probe-timeout bounds the whole probe, the memory search included
     try:
-        memory = measure_memory(model, sample, facts, limit) if any(r.code == "CNN403" for r in rules) else None
+        memory = None
+        if any(r.code == "CNN403" for r in rules):
+            memory = measure_memory(model, sample, facts, limit, progress=progress,
+                                    deadline=time.perf_counter() + MEMORY_SHARE * timeout)
         for i in range(max(1, seeds)):
-            run = run_probe(model, sample, facts, steps=steps, timeout=timeout, seed=seed + i, memory=memory,
-                            progress=progress)
+            share = max(0.0, end - time.perf_counter()) / (max(1, seeds) - i)  # seeds share what is left
+            run = run_probe(model, sample, facts, steps=steps, timeout=share, seed=seed + i,
+                            memory=memory, progress=progress)
             runs.append(run)
             per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
     except UsageError:
@@ -85,6 +95,10 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
     except Exception as exc:  # noqa: BLE001 - a probe failure is a note; the static report stands
         report.skipped += [(r.code, f"probe failed ({one_line(exc)}); the static findings stand") for r in rules]
         return
+    finally:
+        close = getattr(progress, "close", None)
+        if close is not None:
+            close()
     judged = {code for code in runs[0].unjudged}
     report.skipped += [(r.code, f"probe could not judge: {runs[0].unjudged[r.code]}") for r in rules
                        if r.code in judged]

@@ -42,4 +42,5 @@ def line_for(report, finding) -> str:
 
 
 def render(reports) -> str:
-    return "\n".join(line_for(r, f) for r in reports for f in r.findings)
+    broken = [f"::error title=cnnlint {escape_property(r.target)}::{escape_data(r.error)}" for r in reports if r.error]
+    return "\n".join(broken + [line_for(r, f) for r in reports for f in r.findings])

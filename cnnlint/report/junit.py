@@ -5,7 +5,8 @@ Each finding is a `<testcase classname="<target>" name="<code> <layer>">` (just 
 `<failure type="<code>" message="<message>">`; one below it is a passing testcase whose `<system-out>`
 says what was found (it is reported, not failed; `<skipped>` would claim the check did not run).
 A target with no failing finding also gets a passing testcase named after the target, so every
-target shows up. No `<error>`s: a rule that crashes is itself a finding (CNN901).
+target shows up. A target that could not be linted at all (a missing file, a factory that raises) is one
+`<error>` testcase; a rule that crashes is itself a finding (CNN901).
 """
 from __future__ import annotations
 
@@ -33,7 +34,11 @@ def testsuite(report) -> ET.Element:
     suite = ET.Element("testsuite", name=report.target)
     threshold = severity_rank(report.fail_on)
     seen: dict[str, int] = {}
-    tests = failures = 0
+    tests = failures = errors = 0
+    if report.error:  # the target could not be linted: an <error>, not a pass
+        case = ET.SubElement(suite, "testcase", classname=report.target, name=report.target, time="0")
+        ET.SubElement(case, "error", type="target", message=_clean(report.error)).text = _clean(report.error)
+        tests, errors = 1, 1
     for finding in report.findings:
         name = f"{finding.code} {finding.layer}" if finding.layer else finding.code
         seen[name] = seen.get(name, 0) + 1
@@ -47,12 +52,12 @@ def testsuite(report) -> ET.Element:
             failure.text = _details(finding)
         else:
             ET.SubElement(case, "system-out").text = _details(finding)
-    if not failures:
+    if not failures and not errors:
         ET.SubElement(suite, "testcase", classname=report.target, name=report.target, time="0")
         tests += 1
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
-    suite.set("errors", "0")
+    suite.set("errors", str(errors))
     suite.set("skipped", "0")
     suite.set("time", f"{report.duration:.3f}")
     return suite

@@ -91,6 +91,16 @@ def _result(report, finding, index: int) -> dict:
     return result
 
 
+def _invocation(reports) -> dict:
+    """Targets that could not be linted are error notifications (the run did not succeed for them); rules that
+    could not judge a target are notes naming the rule."""
+    notes = [{"level": "error", "message": {"text": f"{r.target}: {r.error}"}} for r in reports if r.error]
+    notes += [{"level": "note", "message": {"text": f"{r.target}: {code} not judged: {why}"},
+               "associatedRule": {"id": code}} for r in reports for code, why in r.skipped]
+    return {"executionSuccessful": not any(r.error for r in reports),
+            **({"toolExecutionNotifications": notes} if notes else {})}
+
+
 def document(reports) -> dict:
     from cnnlint import __version__
 
@@ -101,7 +111,7 @@ def document(reports) -> dict:
                                "rules": rules}},
            "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(Path.cwd())}},
            "results": results,
-           "invocations": [{"executionSuccessful": True}]}
+           "invocations": [_invocation(reports)]}
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
