@@ -151,10 +151,11 @@ class LearningRateOutOfRange(Rule):
         if model is not None and model.params and model.trainable_share < self.opts["head_share"]:
             high *= self.opts["head_factor"]
             head = f", raised {self.opts['head_factor']:g}x: only {model.trainable_share:.0%} of the weights train"
-        usual = f"usual {opt} range {low:g} <= lr < {high:g}{head}"
-        if lr >= high if FAMILY[opt] in ("adam", "lion") else lr > high:
-            yield self.finding(f"{what} is at or above the top of the {usual}: expect the loss to jump and "
-                               f"oscillate", fix=f"use a learning rate of {suggestion}")
+        open_top = FAMILY[opt] in ("adam", "lion")  # their top value is already too high; SGD's is not
+        usual = f"usual {opt} range {low:g} <= lr {'<' if open_top else '<='} {high:g}{head}"
+        if lr >= high if open_top else lr > high:
+            yield self.finding(f"{what} is {'at or ' * open_top}above the top of the {usual}: expect the loss to "
+                               f"jump and oscillate", fix=f"use a learning rate of {suggestion}")
         elif lr < low:
             yield self.finding(f"{what} is below the {usual}: expect the loss to crawl",
                                fix=f"use a learning rate of {suggestion}")

@@ -82,6 +82,18 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "images" / "cats").mkdir(parents=True)
     (tmp_path / "noclass").mkdir()
     (tmp_path / "weights.onnx").write_bytes(b"\x08\x07onnx")
+    import h5py
+    import tensorflow as tf
+
+    with h5py.File(tmp_path / "only.weights.h5", "w") as weights:
+        weights.create_dataset("kernel", data=np.zeros(3))
+    (tmp_path / "exported").mkdir()
+    (tmp_path / "exported" / "saved_model.pb").write_bytes(b"")
+    for i, folder in enumerate(("cats", "dogs") * 2):
+        (tmp_path / "pets" / folder).mkdir(parents=True, exist_ok=True)
+        png = tf.io.encode_png(rng.integers(0, 255, (8, 8, 1), dtype=np.uint8)).numpy()
+        (tmp_path / "pets" / folder / f"{i}.png").write_bytes(png)
+    (tmp_path / "pets" / "dogs" / "broken.png").write_bytes(b"<html>not an image</html>")
     (tmp_path / "corrupt.keras").write_bytes(os.urandom(256))
     scratch = tmp_path.parent / f"{tmp_path.name}-tmp"  # temp files cnnlint makes land here, to be counted
     scratch.mkdir()
@@ -125,6 +137,9 @@ CASES = {
     "missing .keras": (["gone.keras"], ERR, "file not found: gone.keras"),
     "corrupt .keras": (["corrupt.keras"], ERR, "cannot load corrupt.keras"),
     "not a Keras file": (["weights.onnx"], ERR, "not a Keras model"),
+    "weights-only HDF5": (["only.weights.h5"], ERR, "holds weights only, no model"),
+    "a SavedModel folder": (["exported"], ERR, "is a TensorFlow SavedModel"),
+    "a dotted target from the working directory": (["mypkg.models:good", "--no-probe"], 0, "mypkg.models:good"),
     # data
     "unreadable npz": (["models.py:good", "--data", "broken.npz"], ERR, "cannot read broken.npz"),
     "npz without x": (["models.py:good", "--data", "nox.npz"], ERR, "no array named 'x'"),
@@ -135,6 +150,8 @@ CASES = {
     "missing data": (["models.py:good", "--data", "gone.npz"], ERR, "data file not found: gone.npz"),
     "data folder without classes": (["models.py:good", "--data", "noclass"], ERR, "one subfolder per class"),
     "data folder without images": (["models.py:good", "--data", "images"], ERR, "no images"),
+    "a corrupt image in the data folder": (["models.py:good", "--data", "pets", "--no-probe", "--format", "json"],
+                                           0, "pets/dogs/broken.png"),
     "data function raises": (["models.py:good", "--data", "models.py:data_raises"], ERR,
                              "raised ValueError: no such bucket"),
     "npz without y: not judged": (["models.py:good", "--data", "noy.npz", "--probe-steps", "5"], 0,

@@ -36,6 +36,21 @@ SEARCH = textwrap.dedent("""
 """)
 
 
+FACTORY = textwrap.dedent("""
+    import keras
+    from keras import layers
+
+
+    def build():  # the model SEARCH checks
+        model = keras.Sequential([
+            keras.Input((32, 32, 3)), layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.Conv2D(16, 3, padding="same", activation="relu"), layers.MaxPooling2D(4), layers.Flatten(),
+            layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+""")
+
+
 def _trials(folder: Path) -> list[int]:
     """Live `cnnlint.probe.trial` processes whose command line names `folder` (zombies have an empty one)."""
     pids = []
@@ -49,14 +64,15 @@ def _trials(folder: Path) -> list[int]:
     return pids
 
 
-def _start_search(tmp_path):
-    """The search in its own process, once its temporary folder and a trial process exist."""
+def _start_search(tmp_path, argv=None):
+    """The search (or the command `argv`) in its own process, once its temporary folder and a trial exist."""
     script, tmp = tmp_path / "search.py", tmp_path / "tmp"
     script.write_text(SEARCH)
     tmp.mkdir()
+    argv = argv or [sys.executable, str(script)]
     env = {**os.environ, "TMPDIR": str(tmp), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow",
            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     end = time.monotonic() + 180
     while time.monotonic() < end and proc.poll() is None:
@@ -88,6 +104,25 @@ def test_sigterm_cleans_up_and_still_ends_the_process(tmp_path):
     assert "finished" not in out
     assert not list(tmp.glob("cnnlint-memory-*"))  # the model-sized folder is removed
     assert _gone(folder) == []
+
+
+def test_sigterm_during_a_cli_run_leaves_nothing_behind(tmp_path):
+    """The same through `cnnlint` itself: the probe's memory search under the CLI."""
+    import numpy as np
+
+    (tmp_path / "models.py").write_text(FACTORY)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.random((16, 32, 32, 3), dtype=np.float32), y=rng.integers(0, 10, 16))
+    proc, tmp, folder = _start_search(tmp_path, [sys.executable, "-m", "cnnlint", "models.py:build", "--data",
+                                                 "d.npz", "--memory-limit", "64MiB", "--batch-size", "256",
+                                                 "--probe-timeout", "600"])
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGTERM, (proc.returncode, out[-500:], err[-2000:])
+    assert out == "" and not list(tmp.glob("cnnlint-memory-*")) and _gone(folder) == []
 
 
 def test_trial_processes_die_with_a_killed_parent(tmp_path):
