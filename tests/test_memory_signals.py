@@ -15,19 +15,14 @@ from helpers import ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")]
 
 SEARCH = textwrap.dedent("""
-    import keras
     import numpy as np
-    from keras import layers
 
     from cnnlint.facts.compile import extract_compile
     from cnnlint.facts.model import extract_model
     from cnnlint.probe.memory import check_memory
+    from models import build
 
-    model = keras.Sequential([
-        keras.Input((32, 32, 3)), layers.Conv2D(16, 3, padding="same", activation="relu"),
-        layers.Conv2D(16, 3, padding="same", activation="relu"), layers.MaxPooling2D(4), layers.Flatten(),
-        layers.Dense(10, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model = build()
     rng = np.random.default_rng(0)
     x, y = rng.random((16, 32, 32, 3), dtype=np.float32), rng.integers(0, 10, 16)
     check_memory(model, x, y, batch_size=256, model_facts=extract_model(model)[0],
@@ -36,12 +31,13 @@ SEARCH = textwrap.dedent("""
 """)
 
 
+
 FACTORY = textwrap.dedent("""
     import keras
     from keras import layers
 
 
-    def build():  # the model SEARCH checks
+    def build():
         model = keras.Sequential([
             keras.Input((32, 32, 3)), layers.Conv2D(16, 3, padding="same", activation="relu"),
             layers.Conv2D(16, 3, padding="same", activation="relu"), layers.MaxPooling2D(4), layers.Flatten(),
@@ -68,6 +64,7 @@ def _start_search(tmp_path, argv=None):
     """The search (or the command `argv`) in its own process, once its temporary folder and a trial exist."""
     script, tmp = tmp_path / "search.py", tmp_path / "tmp"
     script.write_text(SEARCH)
+    (tmp_path / "models.py").write_text(FACTORY)
     tmp.mkdir()
     argv = argv or [sys.executable, str(script)]
     env = {**os.environ, "TMPDIR": str(tmp), "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow",
@@ -93,15 +90,20 @@ def _gone(folder: Path, seconds: float = 3.0) -> list[int]:
     return _trials(folder)
 
 
-def test_sigterm_cleans_up_and_still_ends_the_process(tmp_path):
-    proc, tmp, folder = _start_search(tmp_path)
+def _terminate(proc) -> str:
+    """SIGTERM, then the process's stdout once it ended by that signal."""
     proc.send_signal(signal.SIGTERM)
     try:
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
     assert proc.returncode == -signal.SIGTERM, (proc.returncode, out[-500:], err[-2000:])
-    assert "finished" not in out
+    return out
+
+
+def test_sigterm_cleans_up_and_still_ends_the_process(tmp_path):
+    proc, tmp, folder = _start_search(tmp_path)
+    assert "finished" not in _terminate(proc)
     assert not list(tmp.glob("cnnlint-memory-*"))  # the model-sized folder is removed
     assert _gone(folder) == []
 
@@ -110,19 +112,12 @@ def test_sigterm_during_a_cli_run_leaves_nothing_behind(tmp_path):
     """The same through `cnnlint` itself: the probe's memory search under the CLI."""
     import numpy as np
 
-    (tmp_path / "models.py").write_text(FACTORY)
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "d.npz", x=rng.random((16, 32, 32, 3), dtype=np.float32), y=rng.integers(0, 10, 16))
     proc, tmp, folder = _start_search(tmp_path, [sys.executable, "-m", "cnnlint", "models.py:build", "--data",
                                                  "d.npz", "--memory-limit", "64MiB", "--batch-size", "256",
                                                  "--probe-timeout", "600"])
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == -signal.SIGTERM, (proc.returncode, out[-500:], err[-2000:])
-    assert out == "" and not list(tmp.glob("cnnlint-memory-*")) and _gone(folder) == []
+    assert _terminate(proc) == "" and not list(tmp.glob("cnnlint-memory-*")) and _gone(folder) == []
 
 
 def test_trial_processes_die_with_a_killed_parent(tmp_path):
