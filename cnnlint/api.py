@@ -62,12 +62,13 @@ def _is_keras_model(model) -> bool:
 
 def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_split=0.0, samples=None,
           steps_per_epoch=None, probe=False, select=None, ignore=None, extend_select=None, config=None, fail_on=None,
-          extra_rules=(), target=None, probe_steps=50, probe_timeout=60.0, probe_seeds=1, probe_seed=0,
-          memory_limit=None, progress=None) -> Report:
+          extra_rules=(), target=None, probe_steps=50, probe_timeout=None, probe_seeds=1, probe_seed=0,
+          memory_limit=None, memory_margin=0.05, progress=None) -> Report:
     """Lint `model` with an optional sample batch and the training plan, as `model.fit` takes them.
 
     `x` may be arrays, a tf.data.Dataset, a keras.utils.PyDataset, a Keras image iterator or a
-    generator. `probe=True` adds the probe fit (on a copy of the model) when there is data and the static
+    generator. `probe_timeout`: seconds for the whole probe; None (the default) gives it 60 s, stretched up to
+    180 s when a slow model needs it to run the steps a verdict needs. `probe=True` adds the probe fit (on a copy of the model) when there is data and the static
     rules found no error. `memory_limit` (bytes or "8GiB") checks the plan against a device's memory.
     `extra_rules` are additional Rule classes to run (for testing your own rules).
     """
@@ -78,12 +79,13 @@ def check(model, x=None, y=None, *, batch_size=None, epochs=None, validation_spl
                       samples=samples, steps_per_epoch=steps_per_epoch, probe=probe, select=select, ignore=ignore,
                       extend_select=extend_select, config=config, fail_on=fail_on, extra_rules=extra_rules,
                       target=target, probe_steps=probe_steps, probe_timeout=probe_timeout,
-                      probe_seeds=probe_seeds, probe_seed=probe_seed, memory_limit=memory_limit, progress=progress)
+                      probe_seeds=probe_seeds, probe_seed=probe_seed, memory_limit=memory_limit,
+                      memory_margin=memory_margin, progress=progress)
 
 
 def _check(model, x, y, *, batch_size, epochs, validation_split, samples, steps_per_epoch, probe, select, ignore,
            extend_select, config, fail_on, extra_rules, target, probe_steps, probe_timeout, probe_seeds, probe_seed,
-           memory_limit, progress) -> Report:
+           memory_limit, memory_margin, progress) -> Report:
     from cnnlint.data import Sample, sample_from
     from cnnlint.facts.extract import extract
     from cnnlint.facts.plan import check_plan
@@ -94,7 +96,7 @@ def _check(model, x, y, *, batch_size, epochs, validation_split, samples, steps_
     check_plan({"batch_size": batch_size, "epochs": epochs, "validation_split": validation_split,
                 "samples": samples, "steps_per_epoch": steps_per_epoch, "probe_steps": probe_steps,
                 "probe_seeds": probe_seeds})
-    if probe and not (isinstance(probe_timeout, (int, float)) and probe_timeout > 0):
+    if probe and probe_timeout is not None and not (isinstance(probe_timeout, (int, float)) and probe_timeout > 0):
         raise UsageError(f"probe_timeout must be a positive number of seconds, got {probe_timeout!r}")
     cfg = _config(config)
     if not extra_rules:
@@ -122,7 +124,7 @@ def _check(model, x, y, *, batch_size, epochs, validation_split, samples, steps_
 
         probe_report(report, model, sample, facts, cfg, select=select, extend_select=extend_select, ignore=ignore,
                      steps=probe_steps, timeout=probe_timeout, seeds=probe_seeds, seed=probe_seed,
-                     memory_limit=memory_limit, progress=progress)
+                     memory_limit=memory_limit, memory_margin=memory_margin, progress=progress)
         report.duration = time.perf_counter() - started
     return report
 

@@ -41,9 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     probe = p.add_argument_group("probe fit (runs when there is data and no static error)")
     probe.add_argument("--no-probe", action="store_true", help="static rules only")
     probe.add_argument("--probe-steps", type=int, default=50, help="steps fitting one fixed batch (default 50)")
-    probe.add_argument("--probe-timeout", type=float, default=60.0, help="seconds per probe (default 60)")
+    probe.add_argument("--probe-timeout", type=float, help="seconds for the whole probe (default: 60, stretched up "
+                       "to 180 when a slow model needs it for the 10 steps a verdict needs)")
     probe.add_argument("--probe-seeds", type=int, default=1, help="repeat with N seeds and count the symptoms")
     probe.add_argument("--memory-limit", help="check the plan against a device with this memory, e.g. 8GiB")
+    probe.add_argument("--memory-margin", type=float, default=0.05,
+                       help="recommend a batch this fraction below the largest that fits (default 0.05)")
     probe.add_argument("--plot", help="save the probe's loss curve and gradient norms to this PNG")
     sel = p.add_argument_group("rule selection")
     sel.add_argument("--select", type=_csv, help="codes, prefixes or names (replaces the config's select)")
@@ -95,7 +98,8 @@ def _options(args):
                    data=args.data, batch_size=args.batch_size, epochs=args.epochs,
                    validation_split=args.validation_split, samples=args.samples, unsafe=args.unsafe,
                    probe=not args.no_probe, probe_steps=args.probe_steps, probe_timeout=args.probe_timeout,
-                   probe_seeds=args.probe_seeds, memory_limit=args.memory_limit, config_path=args.config)
+                   probe_seeds=args.probe_seeds, memory_limit=args.memory_limit,
+                   memory_margin=args.memory_margin, config_path=args.config)
 
 
 @contextlib.contextmanager
@@ -205,7 +209,9 @@ def run(argv: list[str]) -> int:
     check_plan({key: getattr(args, key) for key in ("batch_size", "epochs", "validation_split", "samples",
                                                     "probe_steps", "probe_seeds")},
                name=lambda key: f"--{key.replace('_', '-')}")
-    if not args.probe_timeout > 0:
+    if not 0 <= args.memory_margin < 0.5:
+        raise UsageError(f"--memory-margin must be a fraction in [0, 0.5), got {args.memory_margin:g}")
+    if args.probe_timeout is not None and not args.probe_timeout > 0:
         raise UsageError(f"--probe-timeout must be a positive number of seconds, got {args.probe_timeout:g}")
     if args.memory_limit:
         from cnnlint.probe.memory import parse_size

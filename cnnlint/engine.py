@@ -12,6 +12,7 @@ from cnnlint.config import Config
 from cnnlint.errors import UsageError
 from cnnlint.facts.extract import one_line
 from cnnlint.finding import Finding, severity_rank
+from cnnlint.rule import NotJudged
 
 ENGINE_CODES = {"CNN901", "CNN903"}  # emitted by the engine itself, never skipped for missing facts
 
@@ -59,6 +60,8 @@ def run(facts, rules: list, config: Config) -> tuple[list[Finding], list[tuple[s
             continue
         try:
             findings.extend(rule.check(facts))
+        except NotJudged as why:
+            skipped.append((rule.code, f"could not judge: {why}"))
         except Exception as exc:  # noqa: BLE001 - a crashing rule must not stop the run
             findings.append(_crash(rule, exc))
     findings = _apply_overrides(findings, facts, config, run_codes={r.code for r in rules})

@@ -22,6 +22,11 @@ def good(fn):
     return fn
 
 
+class NotJudged(Exception):
+    """Raised by a rule's check when the facts cannot support a verdict either way (e.g. a probe cut short):
+    the report lists the rule as not judged, with the message as the reason, never as clean."""
+
+
 class Rule:
     """A check that judges facts and yields findings.
 
@@ -44,6 +49,11 @@ class Rule:
 
     def check(self, facts):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @staticmethod
+    def cannot_judge(reason: str):
+        """Stop this check and say why it could not judge (the engine reports it as not judged)."""
+        raise NotJudged(reason)
 
     def finding(self, message: str, *, layer: str | None = None, fix: str | None = None,
                 severity: str | None = None) -> Finding:

@@ -30,9 +30,10 @@ class Options:
     unsafe: bool = False
     probe: bool = True
     probe_steps: int = 50
-    probe_timeout: float = 60.0
+    probe_timeout: float | None = None  # None: the probe's default budget, stretched for a slow model
     probe_seeds: int = 1
     memory_limit: str | None = None
+    memory_margin: float = 0.05
     config_path: str | None = None  # an explicit --config: no per-target config discovery
 
 
@@ -127,7 +128,8 @@ def lint(job, cfg, options: Options, progress=None):
                    validation_split=job["validation_split"] or 0.0, samples=job["samples"], config=cfg,
                    target=job["target"], probe=options.probe, probe_steps=options.probe_steps,
                    probe_timeout=options.probe_timeout, probe_seeds=options.probe_seeds,
-                   memory_limit=options.memory_limit, progress=progress, **common)
+                   memory_limit=options.memory_limit, memory_margin=options.memory_margin, progress=progress,
+                   **common)
     report.file, report.line = loaded.file, loaded.line
     _suppress(report, suppressions(loaded.file, loaded.line), cfg, options)
     return report

@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import END_RISE, diverged
+from cnnlint.probe.runner import END_RISE, RISE_STEPS, diverged, too_few
 from cnnlint.rule import Rule, bad, good
 
 
@@ -104,6 +104,8 @@ class DivergingLoss(Rule):
         probe = facts.probe
         losses, initial = probe.losses, probe.initial_loss
         if not diverged(initial, losses, self.opts["spike_factor"]):
+            if probe.budget_hit and len(losses) < RISE_STEPS:  # a NaN or a spike shows early, a rise does not
+                self.cannot_judge(too_few(probe, RISE_STEPS))
             return
         start = probe.start_loss
         nonfinite = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)

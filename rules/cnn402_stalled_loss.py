@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged, head_only
+from cnnlint.probe.runner import diverged, head_only, too_few
 from cnnlint.rule import Rule, bad, good
 
 
@@ -47,7 +47,8 @@ class StalledLoss(Rule):
     Compares the loss at step 0 with the lowest of the last `tail_steps` probe losses on one fixed batch
     of 16 samples and reports it when the loss fell by less than `min_drop` (5%). It stays silent when
     the loss diverged (CNN401 reports it), when it starts below `converged_loss` (nothing left to learn)
-    and when fewer than `min_steps` steps ran (the probe hit its time budget, or `--probe-steps` is lower).
+    and when the batch was memorized; when fewer than `min_steps` steps ran (the probe hit its time budget,
+    or `--probe-steps` is lower) the report lists it as not judged, with how many steps it needs.
     The drop is measured above the targets' loss floor. On a head over a frozen backbone (under 20% of the
     weights train) it is info: fixed features at a fine-tuning rate move slowly in the probe's steps.
 
@@ -86,7 +87,9 @@ class StalledLoss(Rule):
         if not losses or diverged(initial, losses):
             return
         if len(losses) < self.opts["min_steps"]:
-            return
+            if probe.stopped_early:
+                return  # it memorized the batch: it learns
+            self.cannot_judge(too_few(probe, self.opts["min_steps"]))
         start, floor = probe.start_loss, probe.loss_floor
         if start - floor < self.opts["converged_loss"]:
             return

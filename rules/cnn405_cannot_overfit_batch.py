@@ -1,6 +1,6 @@
 import math
 
-from cnnlint.probe.runner import diverged, head_only, still_falling
+from cnnlint.probe.runner import diverged, head_only, still_falling, too_few
 from cnnlint.rule import Rule, bad, good
 
 
@@ -73,9 +73,9 @@ class CannotOverfitBatch(Rule):
     loss and learning rate), reads the train accuracy on that batch for classifiers and reports it when it
     is below `min_accuracy` (95%); for other tasks (or when no accuracy could be measured) it reports a
     final loss that is not below `max_loss_ratio` (10%) of the step-0 loss. It stays silent when the loss
-    diverged (CNN401 explains that), when the loss started below `converged_loss`, and when fewer than
-    `min_steps` steps ran (the probe hit its time budget, or `--probe-steps` is set lower): too few to
-    judge. Classifiers are judged by accuracy alone: label smoothing and weight penalties keep a
+    diverged (CNN401 explains that) and when the loss started below `converged_loss`; when fewer than
+    `min_steps` steps ran (the probe hit its time budget, or `--probe-steps` is set lower) the report lists
+    it as not judged. Classifiers are judged by accuracy alone: label smoothing and weight penalties keep a
     memorized batch's loss well above zero. 50 steps are short for a slow learner (a healthy CNN with a
     global-pooling head at Adam's default 1e-3 needs 100-200 steps for 16 samples), so the rule also
     requires that the loss has stopped falling: the mean of the last quarter of the run (at least
@@ -124,7 +124,9 @@ class CannotOverfitBatch(Rule):
         if not losses or diverged(initial, losses):
             return
         floor = probe.loss_floor
-        if len(losses) < self.opts["min_steps"] or probe.stopped_early or still_falling(
+        if len(losses) < self.opts["min_steps"] and not probe.stopped_early:
+            self.cannot_judge(too_few(probe, self.opts["min_steps"]))
+        if probe.stopped_early or still_falling(
                 losses, floor, self.opts["plateau_window"], self.opts["plateau_progress"]):
             return
         start = probe.start_loss - probe.penalty  # the data's loss: weight penalties and add_loss terms stay

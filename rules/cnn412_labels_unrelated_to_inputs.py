@@ -1,5 +1,6 @@
 import numpy as np
 
+from cnnlint.probe.runner import too_few
 from cnnlint.rule import Rule, bad, good
 
 
@@ -38,7 +39,8 @@ class LabelsUnrelatedToInputs(Rule):
     16 samples, it measures the model's accuracy on up to 64 further samples of the sample batch that the
     fit never saw. For classifiers, it reports a held-out accuracy within `min_heldout_gain` (10 points) of
     always answering the most common class: what the fit learned does not carry over, as with labels
-    shuffled against the inputs. It needs >= 48 samples and `min_steps` (20) steps (or a memorized batch).
+    shuffled against the inputs. It needs >= 48 samples and `min_steps` (20) steps (or a memorized batch); with fewer steps the report
+    lists it as not judged.
     A second fit on shuffled labels (Zhang et al.) was tried and dropped: on 16 samples real and shuffled
     labels fit at the same speed, so it could not tell them apart.
 
@@ -70,8 +72,10 @@ class LabelsUnrelatedToInputs(Rule):
 
     def check(self, facts):
         probe = facts.probe
-        if probe.heldout is None or probe.stopped_early is False and probe.steps_run < self.opts["min_steps"]:
+        if probe.heldout is None:
             return
+        if probe.stopped_early is False and probe.steps_run < self.opts["min_steps"]:
+            self.cannot_judge(too_few(probe, self.opts["min_steps"]))
         accuracy, majority, n = probe.heldout
         if accuracy > majority + self.opts["min_heldout_gain"]:
             return

@@ -57,9 +57,9 @@ def project(tmp_path, monkeypatch):
     x = rng.random((32, 8, 8, 1), dtype=np.float32)
     (tmp_path / "models.py").write_text(FACTORIES)
     (tmp_path / "syntax.py").write_text("def build(:\n")
-    (tmp_path / "mypkg").mkdir()
-    (tmp_path / "mypkg" / "__init__.py").write_text("")
-    (tmp_path / "mypkg" / "models.py").write_text(FACTORIES)
+    (tmp_path / "matrixpkg").mkdir()
+    (tmp_path / "matrixpkg" / "__init__.py").write_text("")
+    (tmp_path / "matrixpkg" / "models.py").write_text(FACTORIES)
     (tmp_path / "broken.npz").write_bytes(b"this is not a zip file")
     _npz(tmp_path / "ok.npz", x=x, y=rng.integers(0, 2, 32))
     _npz(tmp_path / "flat.npz", x=np.zeros(10, dtype=np.float32), y=np.zeros(10))
@@ -100,7 +100,9 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    yield tmp_path
+    for name in [n for n in sys.modules if n.startswith("matrixpkg")]:  # each project imports its own copy
+        del sys.modules[name]
 
 
 def _snapshot(folder: Path) -> dict:
@@ -139,7 +141,8 @@ CASES = {
     "not a Keras file": (["weights.onnx"], ERR, "not a Keras model"),
     "weights-only HDF5": (["only.weights.h5"], ERR, "holds weights only, no model"),
     "a SavedModel folder": (["exported"], ERR, "is a TensorFlow SavedModel"),
-    "a dotted target from the working directory": (["mypkg.models:good", "--no-probe"], 0, "mypkg.models:good"),
+    "a dotted target from the working directory": (["matrixpkg.models:good", "--no-probe"], 0,
+                                                   "matrixpkg.models:good"),
     # data
     "unreadable npz": (["models.py:good", "--data", "broken.npz"], ERR, "cannot read broken.npz"),
     "npz without x": (["models.py:good", "--data", "nox.npz"], ERR, "no array named 'x'"),
@@ -171,6 +174,8 @@ CASES = {
     "zero probe timeout": (["models.py:good", "--probe-timeout", "0"], ERR, "--probe-timeout must be a positive"),
     "zero probe steps": (["models.py:good", "--probe-steps", "0"], ERR, "--probe-steps must be a positive integer"),
     "bad memory limit": (["models.py:good", "--memory-limit", "lots"], ERR, "memory limit 'lots' is not a size"),
+    "memory margin out of range": (["models.py:good", "--memory-margin", "0.7"], ERR,
+                                   "--memory-margin must be a fraction in [0, 0.5)"),
     "unknown format": (["models.py:good", "--format", "xml"], ERR, "invalid choice: 'xml'"),
     "--plot into a missing folder": (["models.py:good", "--plot", "no/such/dir/p.png"], ERR,
                                      "--plot no/such/dir/p.png: the folder no/such/dir does not exist"),

@@ -184,3 +184,25 @@ def test_cnn404_names_unscaled_inputs_as_the_cause():
     assert found.fix.startswith("scale the inputs") and "initializer" not in found.fix
     report = cnnlint.check(tiny_cnn(), x, y, probe=True, probe_steps=5, config={})
     assert "CNN404" not in report.codes()
+
+
+def test_the_default_budget_stretches_for_the_steps_a_verdict_needs():
+    """A slow step: a firm deadline stops the fit after a step or two; the default budget waits for the 10 steps
+    the loss-trend rules need, but never past its far end."""
+    import time
+
+    from cnnlint.probe.runner import VERDICT_STEPS, _fit
+
+    def slow_step(x, y):
+        time.sleep(0.02)
+        return 1.0, np.ones(1), np.ones(1), np.ones(1)
+
+    now = time.perf_counter()
+    firm = _fit(slow_step, None, None, 50, now + 0.03)
+    assert firm[4] == "timeout" and len(firm[0]) < VERDICT_STEPS
+    now = time.perf_counter()
+    stretched = _fit(slow_step, None, None, 50, now + 0.03, far=now + 30)
+    assert stretched[4] == "timeout" and len(stretched[0]) == VERDICT_STEPS
+    now = time.perf_counter()
+    capped = _fit(slow_step, None, None, 50, now + 0.03, far=now + 0.1)
+    assert len(capped[0]) < VERDICT_STEPS

@@ -8,7 +8,7 @@ import pytest
 from cnnlint.errors import UsageError
 from cnnlint.facts import Facts, MemoryFacts, ProbeFacts
 from cnnlint.probe import memory
-from cnnlint.probe.memory import MARGIN, check_memory, estimate_bytes, parse_size
+from cnnlint.probe.memory import check_memory, estimate_bytes, parse_size
 from cnnlint.probe.trial import PLAIN_CHARS, plain_error
 
 MiB = 2 ** 20
@@ -87,42 +87,148 @@ def test_weights_beyond_the_limit_need_no_trial():
     assert "alone need" in mem.error
 
 
-class FakeSearch:
-    """Trials answered by a threshold: batches up to `fits_up_to` fit."""
+# --- the search, on a fake device ----------------------------------------------------------------------------------
 
-    def __init__(self, fits_up_to, max_trials=100):
-        self.fits_up_to, self.max_trials, self.trials, self.stop = fits_up_to, max_trials, [], None
-
-    def trial(self, batch):
-        if len(self.trials) >= self.max_trials:
-            self.stop = "stopped"
-            return None
-        self.trials.append((batch, batch <= self.fits_up_to))
-        return batch <= self.fits_up_to
+STATE, FIXED, PER = 4 * MiB, 30 * MiB, 2 * MiB  # the fake model: weights and slots, any fit's overhead, per sample
 
 
-def test_search_halves_then_bisects_to_within_the_margin():
-    search = FakeSearch(37)
-    assert memory._search(search, 256) == (False, 37)
-    assert search.trials == [(256, False), (128, False), (64, False), (32, True), (48, False), (40, False),
-                             (36, True), (38, False), (37, True)]
+class FakeDevice:
+    """Trial processes answered by a model of memory, with TensorFlow's allocator's history: a batch fits up to
+    `largest` in a fresh process; in a process whose earlier step filled NEAR of the room, up to 7% more (the
+    allocator holds regions up to the limit); after earlier full-size steps below that, `stricter` less for each
+    (up to 4%). A step that fits reports STATE + FIXED + PER x batch. `step_s`, `ready_s`: the seconds each step
+    and each start-up take on the fake clock."""
+
+    def __init__(self, largest, room, stricter=0.0, step_s=0.0, ready_s=0.0):
+        self.largest, self.room, self.stricter, self.step_s, self.ready_s = largest, room, stricter, step_s, ready_s
+        self.now, self.workers = 0.0, []
+
+    def clock(self):
+        return self.now
+
+    def start(self):
+        worker = FakeWorker(self)
+        self.workers.append(worker)
+        return worker
 
 
-@pytest.mark.parametrize("threshold", [1, 2, 3, 7, 100, 127, 129, 200, 255])
-def test_search_result_is_within_five_percent(threshold):
-    search = FakeSearch(threshold)
-    fits, largest = memory._search(search, 256)
-    assert fits is False and largest <= threshold < largest + max(1, MARGIN * largest)
-    assert len(search.trials) <= 14
+class FakeWorker:
+    def __init__(self, device):
+        self.device, self.started, self.ran, self.sent, self.ready = device, device.now, [], [], False
+
+    def send(self, batch):
+        assert all(batch > earlier for earlier in self.ran), (batch, self.ran)  # increasing within a process
+        self.sent.append(batch)
+
+    def message(self, deadline):
+        device = self.device
+        if not self.ready:
+            self.ready, device.now = True, max(device.now, self.started + device.ready_s)
+            return {"ready": True, "state_bytes": STATE, "fixed_bytes": FIXED}
+        batch = self.sent.pop(0)
+        device.now += device.step_s
+        if device.now > deadline:
+            return {"timeout": True}
+        full = sum(b >= memory.FRESH * batch for b in self.ran)
+        if any(FIXED + PER * b >= memory.NEAR * (device.room - STATE) for b in self.ran):
+            largest = device.largest * 1.07
+        else:
+            largest = device.largest * (1 - min(0.04, device.stricter * max(0, full - 1)))
+        fits = batch <= largest
+        self.ran.append(batch)
+        return {"batch_size": batch, "fits": fits, "peak_bytes": STATE + FIXED + PER * batch if fits else None,
+                "error": None if fits else "ResourceExhaustedError: OOM"}
+
+    def kill(self):
+        pass
 
 
-def test_search_edges_and_bounds():
-    assert memory._search(FakeSearch(500), 256) == (True, None)
-    none_fit = FakeSearch(0)
-    assert memory._search(none_fit, 8) == (False, 0) and [b for b, _ in none_fit.trials] == [8, 4, 2, 1]
-    assert memory._search(FakeSearch(37, max_trials=3), 256) == (False, None)  # no fitting batch found yet
-    bounded = FakeSearch(37, max_trials=5)
-    assert memory._search(bounded, 256) == (False, 32) and bounded.stop  # what is known: 32 fits, 48 does not
+def _run(largest, planned=8192, waste=1.3, guess=None, margin=0.05, stricter=0.01, deadline=1e9, **timing):
+    """The search on a fake device whose true largest batch is `largest`: the room is what `waste` times the
+    per-sample bytes need at that batch; `guess`: the analytic estimate's largest batch (default: right)."""
+    room = STATE + FIXED + int(waste * PER * largest)
+    device = FakeDevice(largest, room, stricter, **timing)
+    plan = memory.Plan(planned=planned, margin=margin, room=room, guess=guess or largest)
+    search = memory._Search(plan, device.start, deadline, memory.MAX_TRIALS, budget=deadline, clock=device.clock)
+    search.run()
+    search.close()
+    return search, memory._measured(search, {})
+
+
+@pytest.mark.parametrize("waste", [1.0, 1.15, 1.3, 1.5])
+@pytest.mark.parametrize("largest", [37, 560, 1018, 3000])
+@pytest.mark.parametrize("stricter", [0.0, 0.01])
+def test_search_is_close_below_the_truth_in_few_processes(largest, waste, stricter):
+    search, found = _run(largest, waste=waste, stricter=stricter)
+    assert found["fits"] is False and search.processes <= (4 if largest > 50 else 5) and not search.stop
+    assert largest / (1 + memory.STEP) <= found["largest_batch"] <= largest
+    assert 0.9 * largest <= found["recommended_batch"] <= largest
+    assert found["recommended_batch"] == int(found["largest_batch"] * 0.95)
+
+
+@pytest.mark.parametrize("guess_off", [1 / 3, 3.0])
+@pytest.mark.parametrize("largest", [40, 560, 2000])
+def test_an_estimate_off_by_3x_still_finds_it(largest, guess_off):
+    search, found = _run(largest, guess=int(largest * guess_off))
+    assert largest / (1 + memory.STEP) <= found["largest_batch"] <= largest and search.processes <= 5
+
+
+@pytest.mark.parametrize("waste", [2.0, 3.0])  # memory per sample grows with the batch: the calibration is off
+def test_a_miscalibrated_estimate_costs_processes_not_the_answer(waste):
+    search, found = _run(560, waste=waste)
+    assert 560 / (1 + memory.STEP) <= found["largest_batch"] <= 560 and search.processes <= 6
+
+
+def test_never_above_the_true_largest():
+    for largest in range(1, 400, 7):
+        for waste in (1.0, 1.3, 2.0):
+            _, found = _run(largest, planned=512, waste=waste)
+            assert found["largest_batch"] <= largest and found["recommended_batch"] <= largest
+
+
+def test_the_margin_sets_the_recommendation():
+    for margin in (0.0, 0.05, 0.2):
+        _, found = _run(560, margin=margin)
+        assert found["recommended_batch"] == max(1, int(found["largest_batch"] * (1 - margin) + 1e-9))
+    assert memory.Plan(planned=100, margin=0.05).wanted == 106 and memory.Plan(planned=100, margin=0).wanted == 100
+
+
+def test_a_planned_batch_that_fits_is_one_process():
+    search, found = _run(560, planned=128)
+    assert search.processes == 1 and found["fits"] is True and found["recommended_batch"] == 128
+    assert [t.batch for t in search.trials][-1] == 128  # confirmed by a trial at the planned batch itself
+    search, found = _run(560, planned=32)  # far below the estimate: the planned batch is the calibration
+    assert [t.batch for t in search.trials] == [32] and found["fits"] is True
+
+
+def test_a_planned_batch_within_the_margin_is_said():
+    search, found = _run(560, planned=540)  # 540 fits, 569 (5% more) does not
+    assert found["fits"] is True and found["largest_batch"] < 569 and found["recommended_batch"] < 540
+    assert search.processes <= 2
+    _, found = _run(560, planned=520)  # 548 fits: the margin is there
+    assert found["fits"] is True and found["recommended_batch"] == 520
+
+
+def test_nothing_fits():
+    search, found = _run(0, guess=700)
+    assert (found["fits"], found["largest_batch"], found["recommended_batch"]) == (False, 0, 0)
+    assert search.trials[-1].batch == 1 and search.processes <= 4
+
+
+def test_the_deadline_stops_the_search_and_keeps_what_it_knows():
+    search, found = _run(560, deadline=20, step_s=2.0, ready_s=10.0)
+    assert search.stop.startswith("the memory search stopped when its 20 s ran out after")
+    assert search.trials and found["fits"] is False and found["largest_batch"] <= 560
+    search, found = _run(560, deadline=5, ready_s=10.0)
+    assert search.stop == "the memory search stopped when its 5 s ran out before a trial step finished"
+    assert not search.trials and found == {}
+
+
+def test_a_live_process_only_climbs():
+    """next_batch never asks a live process for a batch at or below one it ran (FakeWorker.send asserts it)."""
+    for largest in (3, 50, 500, 5000):
+        for planned in (largest // 2 + 1, largest, 4 * largest):
+            _run(largest, planned=planned, waste=1.0)
 
 
 def _conv_model():
@@ -145,32 +251,26 @@ def _sample():
 
 @pytest.mark.slow
 @cpu_only
-def test_capped_cpu_subprocess_finds_the_largest_batch():
-    """Batch 256 needs ~80 MiB here, batch 128 ~43 MiB: under a 64 MiB cap the search lands in between."""
+def test_a_real_search_in_capped_cpu_subprocesses():
+    """The one end-to-end search: real trial processes, each fitting batches in increasing order under a 64 MiB
+    cap until one fails; the answer is the largest batch that fitted, with the margin below it."""
     from cnnlint.facts.compile import extract_compile
     from cnnlint.facts.model import extract_model
 
     model = _conv_model()
     weights = [w.copy() for w in model.get_weights()]
     x, y = _sample()
-    mem = check_memory(model, x, y, batch_size=256, model_facts=extract_model(model)[0],
+    mem = check_memory(model, x, y, batch_size=1024, model_facts=extract_model(model)[0],
                        compile_facts=extract_compile(model), limit_bytes=64 * MiB, timeout=100)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))  # the model is untouched
-    assert mem.method == "subprocess" and mem.fits is False and mem.limit_bytes == 64 * MiB
+    assert mem.method == "subprocess" and mem.fits is False and mem.limit_bytes == 64 * MiB and mem.margin == 0.05
     largest, trials = mem.largest_batch, list(mem.trials)
-    assert 0 < largest < 256 and trials[0] == (256, False)
-    hi, lo, i = 256, 0, 1  # replay: halving until a batch fits, then midpoints of (largest fitting, smallest failing)
-    while lo == 0:
-        assert trials[i][0] == hi // 2
-        lo, hi = (hi // 2, hi) if trials[i][1] else (0, hi // 2)
-        i += 1
-    for batch, fits in trials[i:]:
-        assert batch == (lo + hi) // 2
-        lo, hi = (batch, hi) if fits else (lo, batch)
-    assert lo == largest and (largest, True) in trials
-    assert hi <= largest * (1 + MARGIN) + 1  # the next batch up was tried and failed
+    assert 0 < largest < 1024 and (largest, True) in trials
+    failed = min(batch for batch, fits in trials if not fits and batch > largest)
+    assert failed <= largest * (1 + memory.STEP) + 1  # the answer is bracketed to within STEP
+    assert mem.recommended_batch == int(largest * 0.95) and 1 <= mem.processes <= 4
     assert 0 < mem.peak_bytes <= 64 * MiB
-    assert mem.error  # the last failing trial's one-line error (bad_alloc, a crash)
+    assert mem.error  # the failing step's one-line error (bad_alloc, a crash)
 
 
 @pytest.mark.slow
@@ -205,19 +305,28 @@ def _findings(**memory_facts):
     return list(all_rules()["CNN403"]().check(Facts(target="m", probe=probe)))
 
 
-def test_rule_reports_the_largest_batch_that_fits():
+def test_rule_reports_the_largest_batch_that_fits_and_the_margin():
     [f] = _findings(batch_size=256, fits=False, method="subprocess", peak_bytes=43 * MiB, limit_bytes=64 * MiB,
-                    largest_batch=128, trials=((256, False), (128, True), (192, False)), error="MemoryError: bad_alloc")
+                    largest_batch=128, recommended_batch=121, margin=0.05, processes=2,
+                    trials=((26, True), (128, True), (131, False), (131, False)), error="MemoryError: bad_alloc")
     assert "batch_size=256" in f.message and "64.0 MiB of CPU memory" in f.message
-    assert "largest batch size that fits is 128 (peak 43.0 MiB)" in f.message and "256 no, 128 ok" in f.message
-    assert f.fix.startswith("use batch_size=128") and f.severity == "error"
+    assert "largest batch size that fits is 128 (peak 43.0 MiB); with a 5% margin, use 121" in f.message
+    assert "[trials: 26 ok, 128 ok, 131 no, 131 no; 2 trial processes]" in f.message
+    assert f.fix.startswith("use batch_size=121") and f.severity == "error"
+
+
+def test_rule_warns_when_the_planned_batch_fits_within_the_margin():
+    [f] = _findings(batch_size=540, fits=True, method="subprocess", limit_bytes=2 ** 30, largest_batch=548,
+                    recommended_batch=520, margin=0.05, processes=1, trials=((54, True), (540, True), (568, False)))
+    assert f.severity == "warning" and "batch_size=540 fits" in f.message and "less than the 5% margin" in f.message
+    assert "largest batch size that fits is 548" in f.message and f.fix.startswith("use batch_size=520 (5% below")
 
 
 def test_rule_compares_the_estimate_with_the_limit():
     [f] = _findings(batch_size=64, fits=None, method="estimate", estimate_bytes=9 * 2 ** 30, limit_bytes=8 * 2 ** 30,
-                    largest_batch=56, device="CPU")
-    assert "estimated 9.0 GiB" in f.message and "8.0 GiB" in f.message and "batch_size=56" in f.fix
-    assert "fits is 56 by the estimate" in f.message
+                    largest_batch=56, recommended_batch=53, margin=0.05, device="CPU")
+    assert "estimated 9.0 GiB" in f.message and "8.0 GiB" in f.message and "batch_size=53" in f.fix
+    assert "fits is 56 by the estimate; with a 5% margin, use 53" in f.message
 
 
 def test_rule_when_nothing_fits():
@@ -231,6 +340,7 @@ def test_rule_when_nothing_fits():
     dict(batch_size=32, fits=None, method="estimate", estimate_bytes=10 * 2 ** 30),  # no limit known
     dict(batch_size=32, fits=None, method="estimate", estimate_bytes=7 * 2 ** 30, limit_bytes=8 * 2 ** 30),
     dict(batch_size=32, fits=True, method="subprocess", estimate_bytes=9 * 2 ** 30, limit_bytes=8 * 2 ** 30),
+    dict(batch_size=32, fits=True, method="subprocess", limit_bytes=2 ** 30, recommended_batch=32, margin=0.05),
 ])
 def test_rule_is_silent_when_the_step_fits(facts):
     assert _findings(**facts) == []
@@ -342,15 +452,18 @@ class _Spare:
         pass
 
 
-def test_no_trial_starts_when_the_time_left_cannot_hold_one(tmp_path):
-    search = memory._Search(tmp_path, "CPU", 64 * MiB, time.perf_counter() + 3, 10, budget=20)
-    search.ready_s, search.step_s, search.trials = 5.0, 0.5, [(256, False)]
-    assert search.trial(128) is None and search.trials == [(256, False)] and not search.spares
-    assert search.stop == "the memory search stopped when its 20 s ran out after 1 trial"
+def test_no_trial_starts_when_the_time_left_cannot_hold_one():
+    started = []
+    search = memory._Search(memory.Plan(planned=256), lambda: started.append(1), time.perf_counter() + 3, 10,
+                            budget=20)
+    search.ready_s, search.step_s, search.trials = 5.0, 0.5, [memory.Trial(256, False, 1)]
+    search.run()  # the next step needs a new process: 5 s to get ready, 3 s left
+    assert search.trials == [memory.Trial(256, False, 1)] and not started
+    assert search.stop == "the memory search stopped when its 20 s ran out after 1 trial step"
     search.spares = [_Spare(age=4.8)]  # nearly ready: its step fits in the 3 s left
-    assert search._room()
+    assert search._room(new=True)
     search.step_s = 2.9
-    assert not search._room()
+    assert not search._room(new=True)
 
 
 def _facts_of(model):
@@ -372,18 +485,20 @@ def test_progress_names_each_trial_and_the_handlers_come_back():
     model = _conv_model()
     x, y = _sample()
     before = signal.getsignal(signal.SIGTERM)
-    mem = check_memory(model, x, y, batch_size=256, limit_bytes=64 * MiB, timeout=200, max_trials=2,
+    mem = check_memory(model, x, y, batch_size=1024, limit_bytes=64 * MiB, timeout=200, max_trials=2,
                        progress=progress, **_facts_of(model))
-    assert [batch for batch, _ in mem.trials] == [256, 128]
-    assert told == ["memory: starting a trial process", "memory: trial 1, batch 256", "memory: trial 2, batch 128"]
+    assert told[0] == "memory: starting a trial process" and len(mem.trials) == 2
+    assert told[1:] == [f"memory: process 1, batch {batch}" for batch, _ in mem.trials]
+    assert "stopped after 2 trial steps" in mem.error
     assert before == signal.SIG_DFL and all(h not in (signal.SIG_DFL, signal.SIG_IGN) for h in handlers)
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
 
 
 @pytest.mark.slow
 @cpu_only
-def test_the_search_stops_at_its_deadline_and_keeps_what_it_knows():
-    """The whole search here takes 35-65 s; with a deadline 12 s away it must return by then, saying why. A
+def test_the_search_stops_at_its_deadline():
+    """A deadline 3 s away: the first trial process is still importing TensorFlow; the search returns by then,
+    saying why (test_the_deadline_stops_the_search_and_keeps_what_it_knows has one that stops mid-way). A
     SIGTERM handler of the caller's own is left in place throughout."""
     handlers = []
     model = _conv_model()
@@ -394,8 +509,8 @@ def test_the_search_stops_at_its_deadline_and_keeps_what_it_knows():
 
     old = signal.signal(signal.SIGTERM, own)
     try:
-        deadline = time.perf_counter() + 12
-        mem = check_memory(model, x, y, batch_size=256, limit_bytes=64 * MiB, deadline=deadline,
+        deadline = time.perf_counter() + 3
+        mem = check_memory(model, x, y, batch_size=1024, limit_bytes=64 * MiB, deadline=deadline,
                            progress=lambda text: handlers.append(signal.getsignal(signal.SIGTERM)),
                            **_facts_of(model))
         returned = time.perf_counter()
@@ -403,8 +518,5 @@ def test_the_search_stops_at_its_deadline_and_keeps_what_it_knows():
     finally:
         signal.signal(signal.SIGTERM, old)
     assert returned <= deadline + 10  # slack for a loaded machine; killing a worker takes milliseconds
-    assert "the memory search stopped when its 12 s ran out" in mem.error
-    if mem.trials:  # what was known before the time ran out is kept
-        assert mem.method == "subprocess" and mem.trials[0] == (256, False) and len(mem.trials) < 7
-    else:
-        assert mem.method == "estimate"
+    assert "the memory search stopped when its" in mem.error and "s ran out" in mem.error
+    assert mem.method == "estimate" or mem.trials  # what was known before the time ran out is kept

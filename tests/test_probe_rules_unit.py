@@ -5,6 +5,7 @@ import pytest
 
 from cnnlint import registry
 from cnnlint.facts import Facts, PipelineFacts, ProbeFacts
+from cnnlint.rule import NotJudged
 
 LN10, LN2 = math.log(10), math.log(2)
 NAN, INF = float("nan"), float("inf")
@@ -104,10 +105,18 @@ def test_cnn402_uses_the_lowest_of_the_last_steps():
     assert run("CNN402", initial_loss=2.3, losses=losses) == []
 
 
+def test_cnn401_with_few_steps_judges_a_spike_but_not_a_rise():
+    assert run("CNN401", initial_loss=1.0, losses=[1.0, 9.0, 2.0], budget_hit="timeout") != []
+    with pytest.raises(NotJudged, match="it needs 10"):
+        run("CNN401", initial_loss=1.0, losses=[1.0, 1.0, 1.1], budget_hit="timeout")
+
+
 def test_cnn402_is_quiet_when_converged_diverged_or_cut_short():
     assert run("CNN402", initial_loss=1e-5, losses=flat(1e-5)) == []
     assert run("CNN402", initial_loss=2.3, losses=flat()[:-1] + [NAN]) == []
-    assert run("CNN402", initial_loss=2.3, losses=flat(n=5), budget_hit="timeout") == []
+    with pytest.raises(NotJudged, match=r"only 5 steps ran before the probe's time ran out .*it needs 10"):
+        run("CNN402", initial_loss=2.3, losses=flat(n=5), budget_hit="timeout")  # not judged, never clean
+    assert run("CNN402", initial_loss=2.3, losses=flat(n=5), stopped_early=True) == []  # memorized: it learns
     assert run("CNN402", initial_loss=2.3, losses=flat(n=20), budget_hit="timeout") != []
 
 
@@ -161,9 +170,11 @@ def test_cnn405_is_quiet_when_diverged_or_the_budget_cut_it_short():
     assert run("CNN405", task="regression", initial_loss=1.0, losses=[1.0, 5.0, 0.9], final_loss=0.9) == []
     assert run("CNN405", task="regression", initial_loss=1.0, losses=[1.0, 0.9, NAN], final_loss=NAN) == []
     short = dict(task="regression", initial_loss=1.0, final_loss=0.9, budget_hit="timeout")
-    assert run("CNN405", losses=plateau(1.0, 0.9, n=10), steps_planned=200, **short) == []
+    with pytest.raises(NotJudged, match="only 10 steps ran .*it needs 30"):
+        run("CNN405", losses=plateau(1.0, 0.9, n=10), steps_planned=200, **short)
     assert run("CNN405", losses=plateau(1.0, 0.9, n=60), steps_planned=200, **short) != []
-    assert run("CNN405", task="regression", initial_loss=1.0, final_loss=0.9, losses=plateau(1.0, 0.9, n=20)) == []
+    with pytest.raises(NotJudged, match=r"only 20 steps ran \(--probe-steps 50\); it needs 30"):
+        run("CNN405", task="regression", initial_loss=1.0, final_loss=0.9, losses=plateau(1.0, 0.9, n=20))
     memorized = dict(task="regression", initial_loss=1.0, final_loss=0.5, stopped_early=True)
     assert run("CNN405", losses=plateau(1.0, 0.5, n=40), **memorized) == []
 

@@ -16,9 +16,12 @@ class MemoryFacts:
     peak_bytes: int | None = None  # measured peak (GPU) or subprocess peak growth (CPU)
     estimate_bytes: int | None = None  # params + gradients + optimizer slots + activations, at batch_size
     limit_bytes: int | None = None  # --memory-limit, or the device's total memory when known
-    largest_batch: int | None = None  # the largest batch size that fits (when the planned one does not)
-    trials: tuple = ()  # (batch_size, fits) for every subprocess trial, in order
+    largest_batch: int | None = None  # the largest batch size measured to fit, when a failure above it is known
+    trials: tuple = ()  # (batch_size, fits) for every trial step, in order
     error: str | None = None  # the one-line error of the failing trial
+    recommended_batch: int | None = None  # `margin` below largest_batch; the planned batch when it fits with it
+    margin: float = 0.0  # the fraction the recommendation keeps below the largest batch that fits
+    processes: int = 0  # trial processes that ran steps (each runs batches in increasing order until one fails)
 
 
 @dataclass(frozen=True)

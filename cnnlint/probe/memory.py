@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import queue
 import re
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cnnlint.errors import UsageError
@@ -46,8 +48,18 @@ BYTES = 4  # float32 weights, gradients, slots and activations
 # through the layer: 2x the forward activations (a first-order estimate; fused kernels may need less).
 ACTIVATION_FACTOR = 2
 NO_COPY = {"Flatten", "Reshape", "Identity", "ActivityRegularization"}  # outputs that share their input's memory
-MARGIN = 0.05  # bisection stops when (smallest failing - largest fitting) <= max(1, 5% of the largest fitting)
-MAX_TRIALS = 10  # the planned batch, a halving or two, then ~5 bisections (20 = 1/5% needs log2(20) < 5 halvings)
+MARGIN = 0.05  # the default margin: recommend 5% below the largest batch that fits
+STEP = 0.03  # the ladder's step near a known failure, and the precision of the answer (largest fit to failure)
+CALIBRATION = 0.1  # the first trial step: this share of the estimate's largest batch (small: see FRESH)
+FRESH = 0.15  # steps below this share of the next one do not count as the climb's steps
+NEAR = 0.9  # a step whose peak comes this close to the room leaves the allocator holding all of it
+WASTE = 1.5  # at the largest batch that fits, the allocator holds up to 1.5x the bytes its tensors use (regions, fragments)
+MAX_JUMP = 0.12  # the climb's largest step
+DROP = 1.5  # a new process after a failure starts at most this factor below it
+SLOW, SLOW_MIN_S = 3, 2.0  # a step this much slower than the last fit's pace waits at the allocator's limit in
+# vain: TensorFlow waits 10 s for memory that no other op frees before it raises its out-of-memory error
+MAX_TRIALS = 24  # trial steps in all (each process runs several)
+MAX_PROCESSES = 6
 UNITS = {"b": 1, "kb": 10 ** 3, "mb": 10 ** 6, "gb": 10 ** 9, "tb": 10 ** 12,
          "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "tib": 2 ** 40}
 
@@ -137,6 +149,119 @@ def largest_by_estimate(model_facts, compile_facts, limit: int) -> int:
     return max(0, room // per) if per else (10 ** 9 if room >= 0 else 0)
 
 
+# --- the search: which batch sizes to try (pure; the trial processes are below) ----------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """What the search knows before its results: the planned batch and margin, the room for the batch (the limit
+    less the weights and optimizer slots; None when unknown), the analytic estimate's largest batch, and what any
+    fit needs beyond the weights whatever the batch (the trial's warm-up measures it)."""
+
+    planned: int
+    margin: float = MARGIN
+    room: int | None = None
+    guess: int | None = None
+    fixed: int = 0
+
+    @property
+    def wanted(self) -> int:
+        """The planned batch with the margin on top: the batch that must fit for the planned one to fit with it."""
+        return max(self.planned, math.ceil(self.planned / (1 - self.margin) - 1e-9))
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial step: a real fit at `batch` in trial process `process` (1, 2, ...); `need`: the bytes beyond the
+    weights and optimizer slots at its peak, when it fitted."""
+
+    batch: int
+    fits: bool
+    process: int
+    need: int | None = None
+
+
+def bounds(plan: Plan, trials) -> tuple[int, int | None, int | None]:
+    """(lo, hi, soft): the largest batch that fitted (below hi; 0), the smallest that failed (None), and the
+    smallest failure above lo that does not count yet (None). TensorFlow's allocator keeps the regions it grew
+    for a process's earlier batches, so later steps fit more or fewer than a fresh process would: a fit after a
+    step of its process came within NEAR of the room does not count (the allocator then holds regions up to the
+    limit, which larger steps reuse), and neither does a failure after two full-size steps (the regions were
+    shaped by smaller batches): a new process checks it."""
+    fails = [(t.batch, sum(u.process == t.process and u.batch >= FRESH * t.batch for u in trials[:i]) <= 1)
+             for i, t in enumerate(trials) if not t.fits]
+    hi = min((batch for batch, counts in fails if counts), default=None)
+    full, lo = set(), 0
+    for t in trials:
+        if t.fits and t.process not in full and t.batch < (hi or math.inf):
+            lo = max(lo, t.batch)
+        if plan.room and (t.need or 0) >= NEAR * plan.room:
+            full.add(t.process)
+    soft = min((batch for batch, counts in fails if not counts and lo < batch < (hi or math.inf)), default=None)
+    return lo, hi, soft
+
+
+def predicted(plan: Plan, trials) -> tuple[int, int] | None:
+    """(low, high): the largest batch by the measured bytes per sample (the analytic estimate, calibrated by the
+    first step that fitted, and by the slope from it to the next one of twice its size or more), with the
+    allocator holding up to WASTE times what its tensors need (low) or exactly that (high)."""
+    fitted = [t for t in trials if t.fits and t.need]
+    if not fitted or plan.room is None:
+        return None
+    first = fitted[0]
+    second = next((t for t in fitted if t.batch >= 2 * first.batch and t.need > first.need), None)
+    fixed = plan.fixed if not second else first.need - (second.need - first.need) / (second.batch - first.batch) * \
+        first.batch
+    per = (first.need - fixed) / first.batch
+    room = plan.room - max(0.0, fixed)
+    per = max(1.0, per)
+    return max(0, int(room / (WASTE * per))), max(0, int(room / per))
+
+
+def next_batch(plan: Plan, trials, live=()) -> int | None:
+    """The next batch size to try, None when the search is done. `trials`: every result so far, in order;
+    `live`: the batches the running trial process has run (all fitted; empty when the next step starts a new
+    process). A live process only gets batches above all it ran, a new one starts where the knowledge is thinnest.
+
+    The first step calibrates (CALIBRATION of the estimate's largest batch, or the planned batch when it is far
+    below); the next starts at the calibrated estimate's low end; then the ladder climbs, in steps that double
+    from STEP while no failure is known, and of STEP (or a quarter of the gap to a failure) after one. The search
+    ends when the planned batch fits with its margin (or the calibrated estimate says it does), when a failure
+    judged fresh lies within the margin above it, or when the largest fit and a fresh failure are STEP apart."""
+    if not trials:
+        guess = plan.guess or plan.planned
+        return plan.planned if plan.planned <= guess / 4 else max(1, min(plan.planned, round(CALIBRATION * guess)))
+    lo, hi, soft = bounds(plan, trials)
+    pred = predicted(plan, trials)
+    if lo >= plan.planned:
+        if lo >= plan.wanted or (hi or math.inf) <= plan.wanted or (pred and plan.wanted <= pred[0]):
+            return None
+        top = plan.wanted
+    elif hi == 1 or (hi is not None and hi - lo <= max(1, STEP * lo)):
+        return None
+    else:
+        top = plan.planned
+    top = min(top, hi - 1) if hi else top
+    if not live:  # a new process: check a failure that does not count yet, or bisect
+        gap = soft or hi
+        if gap is None:
+            batch = lo * (1 + STEP)
+        elif lo == 0:
+            batch = gap / 8
+        else:
+            batch = gap if soft and gap <= lo * (1 + 2 * STEP) else max(math.sqrt(lo * gap), gap / DROP)
+        return max(lo + 1, min(int(batch), top))
+    last = max(live)  # climb, in steps that double from STEP (and cross at least a quarter of the way to a
+    big = sum(b >= FRESH * last for b in live)  # failure), or to the calibrated estimate's low end when ahead
+    jump = max(STEP * 2 ** max(0, big - 1), (hi / last) ** 0.25 - 1 if hi else 0)
+    batch = max(last * (1 + min(MAX_JUMP, jump)), pred[0] if pred and not hi else 0)
+    return max(last + 1, min(int(batch), top)) if last < top else lo + 1  # at or below `last`: a new process
+
+
+def recommend(lo: int, margin: float) -> int:
+    """The batch the margin leaves below the largest that fits (at least 1 when anything fits)."""
+    return max(1, math.floor(lo * (1 - margin) + 1e-9)) if lo else 0
+
+
 # --- trial subprocesses ------------------------------------------------------------------------------------------
 
 def _parts(value):
@@ -192,7 +317,8 @@ def _die_with_parent():
 
 
 class _Worker:
-    """One trial subprocess: it loads the model and warms up, says it is ready, then takes one batch size."""
+    """One trial subprocess: it loads the model and warms up, says it is ready, then takes batch sizes in increasing
+    order, one result line each, until one does not fit."""
 
     def __init__(self, folder: Path, device: str, limit: int | None):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONWARNINGS": "ignore"}
@@ -259,90 +385,123 @@ class _Worker:
 
 
 class _Search:
-    """Runs trials, each in a fresh worker; on a CPU the next worker starts while one runs. `deadline`: a
-    time.perf_counter() value; `budget`: the seconds it allowed, for the stop message; `progress(text)`: told
-    before each trial."""
+    """Runs the steps that next_batch asks for: in the live trial process while its steps fit, in a new one after
+    a failure (on a CPU the next process starts while one runs). `start()`: a new _Worker; `deadline`: a clock()
+    value; `budget`: the seconds it allowed, for the stop message; `progress(text)`: told before each step."""
 
-    def __init__(self, folder, device, limit, deadline, max_trials, budget, progress=None):
-        self.folder, self.device, self.limit = folder, device, limit
+    def __init__(self, plan, start, deadline, max_trials, budget, *, device="CPU", progress=None,
+                 clock=time.perf_counter):
+        self.plan, self.start, self.device, self.clock = plan, start, device, clock
         self.deadline, self.budget, self.progress = deadline, budget, progress or (lambda text: None)
         self.max_trials, self.trials, self.peaks = max_trials, [], {}
         self.error = self.stop = None
         self.nothing_fits = False
+        self.processes, self.state = 0, 0
         self.ready_s = None  # how long the first worker took to load the model and warm up: the guide for the rest
         self.step_s = 0.0  # the longest trial step so far
-        self.spares: list[_Worker] = []
+        self.worker, self.live, self.spares = None, [], []
+        self.pace = None  # seconds a sample took in the latest step that fitted
 
-    def _top_up(self):
-        """On a CPU the next worker imports TensorFlow while this one runs its step (one ahead: two imports at once
-        took 8 s each on 2 cores against 3.5 s alone); none on a GPU, which must hold one process at a time, none
-        when no further trial may start or get ready in time."""
-        if len(self.trials) + 1 >= self.max_trials or time.perf_counter() + (self.ready_s or 0) >= self.deadline:
-            return
-        while self.device == "CPU" and not self.spares:
-            self.spares.append(_Worker(self.folder, self.device, self.limit))
+    def run(self) -> None:
+        while not self.stop and not self.nothing_fits:
+            batch = next_batch(self.plan, self.trials, self.live if self.worker else ())
+            if batch is not None and self.live and batch <= max(self.live):  # a live process only climbs
+                self._close_worker()
+                batch = next_batch(self.plan, self.trials, ())
+            if batch is None:
+                return
+            if len(self.trials) >= self.max_trials:
+                self.stop = f"the memory search stopped after {len(self.trials)} trial steps"
+            elif self.worker is None and self.processes >= MAX_PROCESSES:
+                self.stop = f"the memory search stopped after {self.processes} trial processes"
+            elif not self._room(new=self.worker is None):
+                self._out_of_time()
+            elif self.worker is not None or self._open():
+                self._step(batch)
 
-    def _room(self) -> bool:
-        """Whether the time left can hold one more trial: the next worker's start-up (as long as the first one's,
-        less what a spare has had) and the longest step so far."""
-        now = time.perf_counter()
-        if self.ready_s is None:
-            return now < self.deadline
-        start_up = max(0.0, self.ready_s - (now - self.spares[0].started if self.spares else 0.0))
-        return self.deadline - now >= start_up + self.step_s
-
-    def trial(self, batch: int) -> bool | None:
-        """True/False for a finished trial; None when the search must stop (self.stop says why)."""
-        if len(self.trials) >= self.max_trials:
-            self.stop = f"the memory search stopped after {len(self.trials)} trials"
-            return None
-        if not self._room():
-            return self._out_of_time()
-        worker = self.spares.pop(0) if self.spares else _Worker(self.folder, self.device, self.limit)
-        try:
-            ready = worker.message(self.deadline)
-            if "ready" not in ready:
-                return self._failed_start(ready, batch)
-            if self.ready_s is None:
-                self.ready_s = time.perf_counter() - worker.started
-            self._top_up()
-            self.progress(f"memory: trial {len(self.trials) + 1}, batch {batch}")
-            sent = time.perf_counter()
-            worker.send(batch)
-            result = worker.message(self.deadline)
-            self.step_s = max(self.step_s, time.perf_counter() - sent)
-        finally:
+    def _open(self) -> bool:
+        worker = self.spares.pop(0) if self.spares else self.start()
+        ready = worker.message(self.deadline)
+        if "ready" not in ready:
             worker.kill()
-        if result.get("timeout"):
-            return self._out_of_time()
-        fits = bool(result.get("fits"))
-        self.trials.append((batch, fits))
+            self._failed_start(ready)
+            return False
+        self.processes += 1
+        self.ready_s = self.ready_s or self.clock() - worker.started
+        if self.processes == 1:
+            self.state = int(ready.get("state_bytes") or 0)
+            room = self.plan.room - self.state if self.plan.room is not None else None
+            self.plan = replace(self.plan, room=room, fixed=int(ready.get("fixed_bytes") or 0))
+        self.worker, self.live = worker, []
+        self._top_up()
+        return True
+
+    def _step(self, batch: int) -> None:
+        self.progress(f"memory: process {self.processes}, batch {batch}")
+        sent = self.clock()
+        self.worker.send(batch)
+        waited = sent + max(SLOW_MIN_S, SLOW * self.pace * batch) if self.pace else math.inf
+        result = self.worker.message(min(self.deadline, waited))
+        took = self.clock() - sent
+        self.step_s = max(self.step_s, took)
+        if result.get("timeout") and self.clock() < self.deadline:  # waiting at the allocator's limit (SLOW)
+            result = {"fits": False, "error": f"out of memory: the step took {took:.0f} s, {SLOW}x its expected "
+                                              f"time, waiting for memory at the allocator's limit"}
+        elif result.get("timeout"):
+            self._close_worker()
+            self._out_of_time()
+            return
+        fits, peak = bool(result.get("fits")), result.get("peak_bytes")
+        self.trials.append(Trial(batch, fits, self.processes, peak - self.state if fits and peak else None))
         if fits:
-            self.peaks[batch] = result.get("peak_bytes")
+            self.live.append(batch)
+            self.peaks[batch] = peak
+            self.pace = took / batch  # how long the next steps may take (SLOW)
         else:
             self.error = plain_error(result.get("error")) or "out of memory"
-        return fits
+            self._close_worker()
 
-    def _failed_start(self, msg, batch):
+    def _top_up(self):
+        """On a CPU the next worker imports TensorFlow while this one runs its steps (one ahead: two imports at
+        once took 8 s each on 2 cores against 3.5 s alone); none on a GPU, which must hold one process at a time,
+        none when no further process may start or get ready in time."""
+        if self.processes >= MAX_PROCESSES or self.clock() + (self.ready_s or 0) >= self.deadline:
+            return
+        while self.device == "CPU" and not self.spares:
+            self.spares.append(self.start())
+
+    def _room(self, new: bool) -> bool:
+        """Whether the time left can hold one more step: the longest step so far and, in a new process, its
+        start-up (as long as the first one's, less what a spare has had)."""
+        now = self.clock()
+        if self.ready_s is None:
+            return now < self.deadline
+        start_up = max(0.0, self.ready_s - (now - self.spares[0].started if self.spares else 0.0)) if new else 0.0
+        return self.deadline - now >= start_up + self.step_s
+
+    def _failed_start(self, msg):
         if msg.get("timeout"):
             return self._out_of_time()
         error = plain_error(msg.get("error")) or "no error message"
         if msg.get("fits") is False:  # out of memory while loading or warming up (a GPU): nothing fits
-            self.trials.append((batch, False))
-            self.error = f"out of memory loading the model or at batch sizes 1-2: {error}"
+            self.error = f"out of memory loading the model or at batch size 2: {error}"
             self.nothing_fits = True
-            return False
-        self.stop = f"cannot load or run the model in a trial subprocess: {error}"
-        return None
+        else:
+            self.stop = f"cannot load or run the model in a trial subprocess: {error}"
 
     def _out_of_time(self):
         done = len(self.trials)
-        after = f"after {done} trial{'s' * (done != 1)}" if done else "before a trial finished"
+        after = f"after {done} trial step{'s' * (done != 1)}" if done else "before a trial step finished"
         budget = f"{self.budget:.0f}" if self.budget >= 5 else f"{max(0.0, self.budget):.1f}"
         self.stop = f"the memory search stopped when its {budget} s ran out {after}"
-        return None
+
+    def _close_worker(self):
+        if self.worker is not None:
+            self.worker.kill()
+        self.worker, self.live = None, []
 
     def close(self):
+        self._close_worker()
         for worker in self.spares:
             worker.kill()
         self.spares = []
@@ -384,34 +543,27 @@ def _clean_up_on_signals():
             os.kill(os.getpid(), caught[0])
 
 
-def _search(search: _Search, planned: int) -> tuple[bool | None, int | None]:
-    """(fits at the planned batch, the largest batch that fits when it does not)."""
-    first = search.trial(planned)
-    if first is not False:
-        return first, None
-    hi, lo = planned, 0
-    while lo == 0 and hi > 1 and not getattr(search, "nothing_fits", False):
-        batch = hi // 2
-        fits = search.trial(batch)
-        if fits is None:
-            return False, None
-        if fits:
-            lo = batch
-        else:
-            hi = batch
-    if lo == 0:  # not even batch size 1
-        return False, 0 if not search.stop else None
-    while hi - lo > max(1, MARGIN * lo):
-        mid = (lo + hi) // 2
-        fits = search.trial(mid)
-        if fits is None:
-            break
-        lo, hi = (mid, hi) if fits else (lo, mid)
-    return False, lo
+def _measured(search: _Search, base: dict) -> dict:
+    """MemoryFacts fields from the search's trials: fits, the largest batch that fits, the recommendation."""
+    plan, trials = search.plan, search.trials
+    lo, hi, soft = bounds(plan, trials)
+    failed = soft or hi  # a failure that does not count yet is still one at that batch
+    if search.nothing_fits:
+        return dict(fits=False, largest_batch=0, recommended_batch=0, error=search.error)
+    if lo >= plan.planned:
+        close = failed is not None and failed <= plan.wanted  # it fits, but the batch the margin asks for does not
+        fits, recommended = True, recommend(lo, plan.margin) if close else plan.planned
+    elif failed is not None and failed <= plan.planned:
+        fits, recommended = False, recommend(lo, plan.margin)
+    else:
+        return {}  # stopped before anything was known about the planned batch
+    return dict(fits=fits, largest_batch=lo if failed is not None else None, recommended_batch=recommended,
+                peak_bytes=search.peaks.get(plan.planned if fits else lo), error=None if fits else search.error)
 
 
 def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_bytes=None, timeout=120.0,
-                 max_trials=MAX_TRIALS, deadline: float | None = None, progress=None) -> MemoryFacts:
+                 max_trials=MAX_TRIALS, deadline: float | None = None, progress=None,
+                 margin: float = MARGIN) -> MemoryFacts:
     """Does a train step at `batch_size` fit, and if not, what is the largest batch that does?
 
     `model` is compiled; it is only saved (`model.save`, which changes nothing) for the trial subprocesses, so
@@ -419,7 +571,9 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
     lists/dicts of arrays); trials use random float32 inputs of x's per-sample shape and y tiled to the batch.
     `limit_bytes`: the target device's memory (default: the GPU's; on a CPU without it, only the estimate).
     `deadline`: when the search must be over, a time.perf_counter() value (default: `timeout` seconds from now).
-    `progress`: called with a short text when the search starts and before each trial.
+    `progress`: called with a short text when the search starts and before each trial step. `margin`: the
+    recommended batch is this fraction below the largest that fits (and a planned batch that fits with less
+    room than that is reported as such).
     """
     from cnnlint.probe.runner import load_backend
 
@@ -431,13 +585,16 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
     backend = load_backend()
     device = "GPU:0" if backend.gpu_present() else "CPU"
     limit = limit_bytes or (backend.gpu_total_bytes() if device != "CPU" else None)
-    base = dict(batch_size=batch_size, device=device, estimate_bytes=estimate, limit_bytes=limit)
+    base = dict(batch_size=batch_size, device=device, estimate_bytes=estimate, limit_bytes=limit, margin=margin)
 
-    def estimated(error=None):  # fits stays None: CNN403 compares estimate_bytes with limit_bytes
+    def estimated(error=None, search=None):  # fits stays None: CNN403 compares estimate_bytes with limit_bytes
         largest = None
         if limit is not None and estimate > limit:
             largest = min(largest_by_estimate(model_facts, compile_facts, limit), batch_size - 1)
-        return MemoryFacts(fits=None, method="estimate", error=error, largest_batch=largest, **base)
+        found = dict(trials=tuple((t.batch, t.fits) for t in search.trials), processes=search.processes) \
+            if search else {}
+        return MemoryFacts(fits=None, method="estimate", error=error, largest_batch=largest,
+                           recommended_batch=None if largest is None else recommend(largest, margin), **found, **base)
 
     if limit is None and device == "CPU" or batch_size < 1:
         return estimated(None if batch_size >= 1 else f"batch_size={batch_size} cannot be tried")
@@ -446,6 +603,9 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
                          f"{format_size(state_bytes(model_facts, compile_facts))}")
     if y is None:
         return estimated("no labels to run a trial step with")
+    guess = largest_by_estimate(model_facts, compile_facts, limit) if limit else None
+    plan = Plan(planned=batch_size, margin=margin, room=limit, guess=guess)  # room: less the state, once measured
+    trial_limit = limit_bytes if device != "CPU" else limit
     with _clean_up_on_signals(), tempfile.TemporaryDirectory(prefix="cnnlint-memory-") as tmp:
         folder = Path(tmp)
         try:
@@ -453,20 +613,18 @@ def check_memory(model, x, y, *, batch_size, model_facts, compile_facts, limit_b
             _write_inputs(folder, x, y)
         except Exception as exc:  # noqa: BLE001 - custom objects, subclassed models: estimate only
             return estimated(f"the model cannot be saved for a trial subprocess ({plain_error(exc)})")
-        search = _Search(folder, device, limit_bytes if device != "CPU" else limit, deadline, max_trials,
-                         budget=deadline - started, progress=progress)
+        search = _Search(plan, lambda: _Worker(folder, device, trial_limit), deadline, max_trials,
+                         budget=deadline - started, device=device, progress=progress)
         if progress:
             progress("memory: starting a trial process")
         try:
-            fits, largest = _search(search, batch_size)
+            search.run()
         finally:
             search.close()
-    if fits is None and not search.trials:
-        return estimated(search.stop)
-    peak_at = batch_size if fits else largest
-    error = search.error if not fits else None
+    found = _measured(search, base)
+    if not found:
+        return estimated(search.stop or search.error, search if search.trials else None)
     if search.stop:
-        error = f"{error}; {search.stop}" if error else search.stop
-    return MemoryFacts(fits=fits, method="measured" if device != "CPU" else "subprocess",
-                       peak_bytes=search.peaks.get(peak_at), largest_batch=largest, trials=tuple(search.trials),
-                       error=error, **base)
+        found["error"] = f"{found['error']}; {search.stop}" if found["error"] else search.stop
+    return MemoryFacts(method="measured" if device != "CPU" else "subprocess", processes=search.processes,
+                       trials=tuple((t.batch, t.fits) for t in search.trials), **found, **base)

@@ -11,15 +11,13 @@ import numpy as np
 from cnnlint.errors import UsageError
 from cnnlint.facts.extract import one_line
 from cnnlint.facts.probe import PipelineFacts, ProbeFacts
+from cnnlint.probe.taps import Taps
 from cnnlint.progress import say
 
 FIXED_BATCH = 16
 SWEEP_FACTORS = (10 ** -0.5, 0.1, 10 ** -1.5, 0.01, 10 ** -2.5, 0.001)  # of the user's LR, largest first
 SWEEP_STEPS = 10
 MEMORIZED = 0.01  # the fixed batch counts as memorized below 1% of its step-0 loss: the fit stops there
-SIGMOID_EDGE, TANH_EDGE = 1 / (1 + math.exp(5)), math.tanh(5)  # |pre-activation| = 5 on the output side
-RELU = {"relu", "relu6"}
-SATURATING = {"sigmoid", "tanh"}
 
 
 def load_backend(name: str | None = None):
@@ -139,43 +137,11 @@ def _accuracy(task, y_pred, y, from_logits):
     return float(np.mean(guess == truth))
 
 
-def _activation_layers(model_facts):
-    return [lay for lay in model_facts.leaves if "/" not in lay.path and lay.output_shape
-            and (lay.activation in RELU or lay.activation in SATURATING)]
-
-
-def _activation_stats(model, model_facts, x) -> tuple[dict, dict]:
-    """Dead ReLU units (0 for every sample and position) and saturated sigmoid/tanh outputs, per layer."""
-    import keras
-
-    watched = _activation_layers(model_facts)
-    if not watched or model_facts.kind == "subclassed":
-        return {}, {}
-    try:
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        taps = keras.Model(inputs, [model.get_layer(lay.name).output for lay in watched])
-        outs = taps(x, training=False)
-    except Exception:  # noqa: BLE001 - a graph we cannot tap; the other measurements still count
-        return {}, {}
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    dead, saturated = {}, {}
-    for lay, out in zip(watched, outs):
-        out = np.asarray(out)
-        if lay.activation in RELU:
-            axis = 1 if lay.data_format == "channels_first" and out.ndim > 2 else out.ndim - 1
-            alive = np.moveaxis(out != 0, axis, -1).reshape(-1, out.shape[axis]).any(axis=0)
-            dead[lay.path] = float(1 - alive.mean())
-        elif lay.activation == "sigmoid":
-            saturated[lay.path] = float(np.mean((out <= SIGMOID_EDGE) | (out >= 1 - SIGMOID_EDGE)))
-        else:
-            saturated[lay.path] = float(np.mean(np.abs(out) >= TANH_EDGE))
-    return dead, saturated
-
-
 def _merge_max(a: dict, b: dict) -> dict:
     return {k: max(a.get(k, 0.0), b.get(k, 0.0)) for k in {*a, *b}}
 
 
+RISE_STEPS = 10  # an end above the start is judged from this many steps on (a NaN or a spike from the first)
 END_RISE = 0.05  # "ends above its start" means a real rise: 5% of the start, not noise on a flat curve
 
 
@@ -188,7 +154,7 @@ def diverged(initial: float | None, losses, spike: float = 3.0, rise: float = EN
     start = initial if initial is not None and math.isfinite(initial) else losses[0]
     # an end above the start is a trend: the mean of the last 5 steps above the start and above the first 5
     end, first = float(np.mean(losses[-5:])), float(np.mean(losses[:5]))
-    return max(losses) > spike * start or len(losses) >= 10 and end > (start + rise * abs(start)) and end > first
+    return max(losses) > spike * start or len(losses) >= RISE_STEPS and end > (start + rise * abs(start)) and end > first
 
 
 HEAD_SHARE = 0.2  # under this share of trainable weights, the model is a head on a frozen backbone
@@ -204,6 +170,13 @@ def head_only(facts, finding):
                                                   f"weights train: a head on a frozen backbone learns slowly here)")
 
 
+def too_few(probe, needed: int) -> str:
+    """Why a loss-trend rule cannot judge a probe that ran fewer than `needed` steps (for Rule.cannot_judge)."""
+    why = "before the probe's time ran out (raise --probe-timeout)" if probe.budget_hit else \
+        f"(--probe-steps {probe.steps_planned})"
+    return f"only {len(probe.losses)} steps ran {why}; it needs {needed}"
+
+
 def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float = 0.05) -> bool:
     """Is the loss (above its floor) still falling? Compares the mean of the last quarter of the run (at least
     `window` steps) with the quarter before: a slow, noisy decline (dropout, augmentation) is not a plateau."""
@@ -215,11 +188,13 @@ def still_falling(losses, floor: float = 0.0, window: int = 10, progress: float 
     return before > 0 and (before - last) / before > progress
 
 
-def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None, stop_below=None):
-    """Fit the fixed batch; stop at the deadline ("timeout") or once the loss is below `stop_below`."""
+def _fit(step, x, y, steps, deadline, progress=None, base=0, total=None, stop_below=None, far=None):
+    """Fit the fixed batch; stop at the deadline ("timeout") or once the loss is below `stop_below`. With `far`
+    (the default budget, stretched), the deadline waits for VERDICT_STEPS steps (counting `base`) up to `far`."""
     losses, norms, mean_abs, ratios = [], [], [], []
     for i in range(steps):
-        if time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if now > deadline and (far is None or base + len(losses) >= VERDICT_STEPS or now > far):
             return losses, norms, mean_abs, ratios, "timeout"
         if stop_below is not None and losses and losses[-1] < stop_below:
             return losses, norms, mean_abs, ratios, "memorized"
@@ -355,8 +330,8 @@ def _heldout(model, sample, task, from_logits):
     return None if accuracy is None else (accuracy, majority, len(xh))
 
 
+VERDICT_STEPS = 10  # the steps the loss-trend rules need (CNN402's min_steps, RISE_STEPS)
 FIT_SHARE = 0.7  # of --probe-timeout for the fit itself; the rest for a refit, an LR sweep, the pipeline timing
-MIN_JUDGED = 10  # steps a loss trend needs; a fit the clock stopped before them leaves these rules unjudged
 TREND = ("CNN401", "CNN402", "CNN405", "CNN411", "CNN412")
 GRADIENTS = ("CNN406", "CNN407")
 EXTEND = 3  # a batch not memorized after the planned steps gets up to this many times the steps (within budget)
@@ -384,7 +359,8 @@ def run_probe(model, sample, facts, *, seed=0, **kwargs) -> ProbeFacts:
         return _run_probe(model, sample, facts, seed=seed, **kwargs)
 
 
-def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None, progress=None) -> ProbeFacts:
+def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=None, progress=None,
+               stretch=None) -> ProbeFacts:
     from cnnlint.facts.model import extract_model
 
     if facts.model is not None and facts.model.trainable_params == 0:
@@ -393,6 +369,7 @@ def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=N
     started = time.perf_counter()
     end = started + timeout  # the whole probe: the fit gets FIT_SHARE, a refit or LR sweep what is left
     deadline = started + FIT_SHARE * timeout
+    far = started + FIT_SHARE * stretch if stretch and stretch > timeout else None  # a slow model's verdict
     say(progress, "copying the model for the probe")
     copy = ModelCopy(model)
     try:
@@ -407,29 +384,36 @@ def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=N
         own = bool(facts.model and facts.model.custom_train_step)
         unjudged = {}
         penalty = 0.0
+        taps = Taps(clone, clone_facts)
+        dead0 = sat0 = dead1 = sat1 = {}
         if own:  # its own loss and update: fit through train_step, read the loss it logs
             groups, paths, initial = [], [], None
+            _, dead0, sat0 = taps(x)
             step = _own_step(clone)
             unjudged = {code: "the model trains through its own train_step: the probe reads its logged loss only"
                         for code in ("CNN404", "CNN406", "CNN407", "CNN411", "CNN405")}
         else:
             groups, paths = _groups(clone, objects, order)
-            # the loss the first training step sees: in training mode while BatchNorm statistics are at init
+            # the loss (and the activations) the first training step sees: in training mode while BatchNorm
+            # statistics are at init
             fresh_bn = any(lay.bn_trained is False for lay in clone_facts.layers)
-            initial = float(clone.compute_loss(x=x, y=y, y_pred=clone(x, training=fresh_bn), training=fresh_bn))
+            y_pred, dead0, sat0 = taps(x, training=fresh_bn)
+            initial = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=fresh_bn))
             penalty = float(sum(float(v) for v in clone.losses)) if clone.losses else 0.0  # weight penalties
             copy.reset()  # a training-mode call moved the moving statistics
             step = backend.make_step(clone, groups)
-        dead0, sat0 = _activation_stats(clone, clone_facts, x)
         lr = facts.compile.learning_rate
         probe_lr = lr
         start = initial if initial is not None and math.isfinite(initial) else None
         base = floor + penalty  # weight penalties stay in the loss: memorized is measured above them
         stop_below = base + MEMORIZED * (start - base) if start is not None and start > base else None
-        losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below)
+        losses, norms, mean_abs, ratios, stop = _fit(step, x, y, steps, deadline, progress, stop_below=stop_below,
+                                                     far=far)
+        if far is not None and time.perf_counter() > deadline:  # stretched: the rest gets its share after the fit
+            end = min(started + stretch, time.perf_counter() + (1 - FIT_SHARE) * timeout)
         while stop is None and len(losses) < EXTEND * steps and not diverged(initial, losses):  # not memorized
             more = _fit(step, x, y, steps, deadline, progress, base=len(losses), total=EXTEND * steps,
-                        stop_below=stop_below)
+                        stop_below=stop_below, far=far)
             losses, norms, mean_abs, ratios, stop = (losses + more[0], norms + more[1], mean_abs + more[2],
                                                      ratios + more[3], more[4])
         scaled = _scaled_lr(facts, n)
@@ -441,23 +425,24 @@ def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=N
                 if again[0] and not diverged(initial, again[0]):
                     (losses, norms, mean_abs, ratios, stop), probe_lr, step = again, scaled, again_step
         budget = stop if stop == "timeout" else None
-        if budget and len(losses) < min(MIN_JUDGED, steps):  # a few steps show no trend: say so, never "clean"
-            why = f"the probe ran {len(losses)} of {steps} steps in the {timeout:.2g} s it had (raise --probe-timeout)"
-            unjudged.update({code: why for code in TREND + (GRADIENTS if not losses else ())})
+        if budget and not losses:  # not one step: nothing to judge (with a few, each rule says what it needs)
+            why = f"the probe ran 0 of {steps} steps in the {timeout:.2g} s it had (raise --probe-timeout)"
+            unjudged.update({code: why for code in TREND + GRADIENTS})
         # update ratios while the model still learns: after memorizing the batch its gradients fade
         learning = next((i for i, v in enumerate(losses) if stop_below is not None and v < stop_below),
                         len(ratios)) or 1
         final, accuracy = losses[-1] if losses else None, None
         if not own:  # the better of training mode (BatchNorm's moving averages lag after a short fit) and
             # inference mode (Dropout, noise and augmentation layers hide what the model has memorized)
-            for training in (True, False):
-                y_pred = clone(x, training=training)
+            for training in (True, False):  # one inference pass: the prediction and the activations
+                y_pred, dead1, sat1 = (clone(x, training=True), dead1, sat1) if training else taps(x)
                 loss = float(clone.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
                 acc = _accuracy(task, y_pred, y, from_logits)
                 loss -= float(sum(float(v) for v in clone.losses)) if clone.losses else 0.0  # the data's loss
                 final = loss if training or not math.isfinite(final) else min(final, loss)
                 accuracy = acc if accuracy is None else max(accuracy, acc if acc is not None else accuracy)
-        dead1, sat1 = _activation_stats(clone, clone_facts, x)
+        if own:
+            _, dead1, sat1 = taps(x)
         heldout = None if own else _heldout(clone, sample, task, from_logits)
         suggestion = None
         if not own and diverged(initial, losses) and lr and not facts.compile.schedule:
@@ -489,15 +474,15 @@ def _run_probe(model, sample, facts, *, steps=50, timeout=60.0, seed=0, memory=N
         copy.restore()
 
 
-def measure_memory(model, sample, facts, memory_limit, *, deadline=None, progress=None):
-    """Step (1): the planned batch size against the device memory, on a copy saved for subprocess trials."""
+def measure_memory(model, sample, facts, memory_limit, *, deadline=None, progress=None, margin=0.05):
+    """Step (1): the planned batch size against the device memory; the model is saved (unchanged) for the trials."""
     from cnnlint.probe.memory import check_memory
 
-    try:
-        copy = ModelCopy(model)
-        return check_memory(copy.model, sample.x, sample.y, batch_size=facts.plan.batch_size,
+    try:  # saving the model for the trials changes nothing in it: no copy needed
+        return check_memory(model, sample.x, sample.y, batch_size=facts.plan.batch_size,
                             model_facts=facts.model, compile_facts=facts.compile, limit_bytes=memory_limit,
-                            deadline=deadline, progress=(lambda text: say(progress, text)) if progress else None)
+                            deadline=deadline, progress=(lambda text: say(progress, text)) if progress else None,
+                            margin=margin)
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - a failed memory check must not lose the rest of the probe

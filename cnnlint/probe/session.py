@@ -8,6 +8,8 @@ from dataclasses import asdict, replace
 from cnnlint import engine
 
 MEMORY_SHARE = 0.5  # of --probe-timeout at most for the memory search; the fit gets the rest
+DEFAULT_TIMEOUT = 60.0  # without --probe-timeout: the budget, which a slow model may stretch to STRETCH_TO
+STRETCH_TO = 180.0
 
 
 def why_not(facts, report) -> str | None:
@@ -58,7 +60,8 @@ def _plain(value):
 
 
 def probe_report(report, model, sample, facts, cfg, *, select=None, extend_select=None, ignore=None, steps=50,
-                 timeout=60.0, seeds=1, seed=0, memory_limit=None, progress=None) -> None:
+                 timeout=None, seeds=1, seed=0, memory_limit=None, memory_margin=0.05,
+                 progress=None) -> None:
     """Run the probe rules (if any are selected) and add their findings and measurements to `report`."""
     from cnnlint.probe.runner import measure_memory, run_probe
 
@@ -75,18 +78,26 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
     from cnnlint.probe.runner import ProbeSkipped
 
     limit, per_seed, runs = _limit(memory_limit), [], []
-    end = time.perf_counter() + timeout  # --probe-timeout bounds the whole probe, the memory search included
+    started = time.perf_counter()
+    firm = timeout is not None  # --probe-timeout is firm; the default budget stretches for a slow model
+    timeout = timeout if firm else DEFAULT_TIMEOUT
+    end, far = started + timeout, started + (timeout if firm else STRETCH_TO)  # the whole probe, memory included
     try:
         memory = None
         if any(r.code == "CNN403" for r in rules):
-            memory = measure_memory(model, sample, facts, limit, progress=progress,
-                                    deadline=time.perf_counter() + MEMORY_SHARE * timeout)
+            memory = measure_memory(model, sample, facts, limit, progress=progress, margin=memory_margin,
+                                    deadline=started + MEMORY_SHARE * timeout)
         for i in range(max(1, seeds)):
-            share = max(0.0, end - time.perf_counter()) / (max(1, seeds) - i)  # seeds share what is left
+            now, left = time.perf_counter(), max(1, seeds) - i  # seeds share what is left
+            share = max(0.0, end - now) / left
             run = run_probe(model, sample, facts, steps=steps, timeout=share, seed=seed + i,
+                            stretch=None if firm else max(share, (far - now) / left),
                             memory=memory, progress=progress)
             runs.append(run)
-            per_seed.append(engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)[0])
+            found, not_judged = engine.run(replace(facts, probe=replace(run, seeds=seeds)), rules, cfg)
+            per_seed.append(found)
+            if i == 0:
+                first_not_judged = not_judged
     except UsageError:
         raise
     except ProbeSkipped as exc:
@@ -99,10 +110,11 @@ def probe_report(report, model, sample, facts, cfg, *, select=None, extend_selec
         close = getattr(progress, "close", None)
         if close is not None:
             close()
-    judged = {code for code in runs[0].unjudged}
+    unjudged = {code for code in runs[0].unjudged}
     report.skipped += [(r.code, f"probe could not judge: {runs[0].unjudged[r.code]}") for r in rules
-                       if r.code in judged]
-    per_seed = [engine.with_causes([f for f in found if f.code not in judged], report.findings)
+                       if r.code in unjudged]
+    report.skipped += [(code, why) for code, why in first_not_judged if code not in unjudged]
+    per_seed = [engine.with_causes([f for f in found if f.code not in unjudged], report.findings)
                 for found in per_seed]
     static = engine.contradicted(report.findings, runs[0])
     report.findings = engine.ordered(static + _folded(per_seed, max(1, seeds)), facts)

@@ -1,22 +1,28 @@
-"""One CNN403 memory trial in its own process: `python -m cnnlint.probe.trial DIR [--batch N] [--limit BYTES]
+"""CNN403 memory trials in their own process: `python -m cnnlint.probe.trial DIR [--batch N ...] [--limit BYTES]
 [--device cpu|gpu]`.
 
-Loads DIR/model.keras (compiled), warms up with train steps at batch sizes 1 and 2 (so the step is traced for
-any batch size and TensorFlow's threads exist), then runs one train step at batch N on random float32 inputs of
-the sample's per-sample shape (integer inputs are tiled) and the sample's labels tiled to N. It prints one JSON
-line {"fits", "peak_bytes", "error"} and exits 0. Without --batch it first prints {"ready": true, ...} and reads
-N from stdin, so the parent can start it while another trial runs.
+Loads DIR/model.keras (compiled) and warms up with `model.fit` on 3 samples at batch size 2 (the train function
+is traced once, for any batch size, and TensorFlow's and tf.data's threads exist), then once more on 2 samples,
+which measures what any fit needs beyond the batch ("fixed_bytes"). It prints {"ready": true, "state_bytes",
+"fixed_bytes"} and then runs one step per batch size N it reads from stdin (or each --batch, in order): a real
+`model.fit(x, y, batch_size=N, epochs=1, verbose=0, shuffle=False)` on N samples held in numpy, as a user runs
+it (the data adapter and its copies of the batch, the compiled metrics). Inputs are random float32 of the
+sample's per-sample shape (integer inputs are tiled), labels the sample's, tiled. Each step prints one JSON line
+{"batch_size", "fits", "peak_bytes", "error"}; the first step that does not fit ends the process (the parent
+sends batch sizes in increasing order: a smaller one after a failure would learn nothing). An empty line or the
+end of stdin ends it too.
 
-A failure of the step after a good warm-up is fits=false: out of memory. A failure while loading or warming up
-is fits=null with the error (fits=false when it is an out-of-memory error).
+A failure while loading or warming up is reported as {"fits": null, "error", "stage": "start"} (fits=false when
+it is an out-of-memory error).
 
-CPU with --limit: the data segment is capped (RLIMIT_DATA: it counts malloc and private anonymous mmaps, which
-is where TensorFlow's CPU tensors live) at its size after the warm-up plus the limit less the weights and
-optimizer slots already allocated. An oversized step then fails here as it would on a device with that memory
-(TensorFlow raises, aborts or segfaults: the parent counts a crash as "does not fit"). peak_bytes is what the
-cap limits: the peak growth of the data segment during the step (sampled every millisecond; at least the growth
-of the peak RSS), plus the weights and optimizer slots. TensorFlow's CPU kernels allocate buffers they only
-partly touch, so the data segment grows up to twice the RSS; a GPU allocator counts those bytes too.
+CPU with --limit: during each step the data segment is capped (RLIMIT_DATA: it counts malloc and private
+anonymous mmaps, which is where TensorFlow's CPU tensors live) at its size after the warm-up, plus the step's
+numpy batch, plus the limit less the weights and optimizer slots. The cap is the same for every step of the
+process, so what earlier steps left allocated (TensorFlow's allocator keeps its regions) counts against it:
+later steps in a process are judged more strictly than a fresh process would judge them, never less. An
+oversized step fails as on a device with that memory (TensorFlow raises, aborts or segfaults: the parent counts
+a crash as "does not fit"). peak_bytes is what the cap limits: the peak of the data segment during the step
+above its size after the warm-up (sampled every millisecond), less the batch, plus the weights and slots.
 GPU: --limit caps TensorFlow's allocator (a logical device with that memory_limit); peak_bytes is TF's peak.
 """
 from __future__ import annotations
@@ -75,68 +81,48 @@ def _status(key: str) -> int | None:
     return None
 
 
-def _reset_hwm() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM (the peak RSS) to the current RSS
-        return True
-    except OSError:
-        return False
-
-
-def _peak_rss() -> int:
-    import resource
-
-    hwm = _status("VmHWM")
-    if hwm is not None:
-        return hwm
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
 class _DataPeak:
-    """The peak of VmData while the block runs, sampled by a thread (TensorFlow releases the GIL in its ops)."""
+    """The peak of VmData during each `with` block, sampled every millisecond by one thread that lives as long as
+    the process (TensorFlow releases the GIL in its ops; the thread's stack is mapped once, before any baseline)."""
 
-    def __enter__(self):
+    def __init__(self):
         import threading
 
-        self.done, self.started = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-        self.started.wait()  # the thread's own stack is mapped before the baseline
-        self.start = self.peak = _status("VmData") or 0
-        return self
+        self.active, self.peak = threading.Event(), 0
+        threading.Thread(target=self._sample, daemon=True).start()
 
     def _sample(self):
-        self.started.set()
-        while not self.done.wait(0.001):
-            if self.peak:
-                self.peak = max(self.peak, _status("VmData") or 0)
+        import time
+
+        while True:
+            self.active.wait()
+            self.peak = max(self.peak, _status("VmData") or 0)
+            time.sleep(0.001)
+
+    def __enter__(self):
+        self.peak = _status("VmData") or 0
+        self.active.set()
+        return self
 
     def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join()
+        self.active.clear()
         self.peak = max(self.peak, _status("VmData") or 0)
         return False
 
-    @property
-    def growth(self) -> int:
-        return self.peak - self.start
-
 
 class _Cap:
-    """RLIMIT_DATA at the current data segment + `room` bytes, lifted again on exit."""
+    """RLIMIT_DATA at `limit` bytes of data segment, lifted again on exit."""
 
-    def __init__(self, room: int):
-        self.room = room
+    def __init__(self, limit: int):
+        self.limit = limit
 
     def __enter__(self):
         import resource
 
         self.old = resource.getrlimit(resource.RLIMIT_DATA)
         hard = self.old[1]
-        cap = (_status("VmData") or 0) + self.room
-        resource.setrlimit(resource.RLIMIT_DATA, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+        cap = self.limit if hard == resource.RLIM_INFINITY else min(self.limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
         return self
 
     def __exit__(self, *exc):
@@ -193,57 +179,119 @@ def _state_bytes(model) -> int:
     return total
 
 
-def run(folder: str, device: str, limit: int | None, batch: int | None, announce=None) -> dict:
+def _fit(model, x, y, batch: int) -> None:
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+
+
+ALLOCATOR_LIMIT = "TF_MKL_ALLOC_MAX_BYTES"
+BACKSTOP = 2  # with TensorFlow's CPU allocator capped, the data segment is capped at this many times the limit
+
+
+def allocator_env(limit: int) -> dict:
+    """The environment that caps TensorFlow's CPU allocator (oneDNN's, TensorFlow's default on x86 CPUs) at
+    `limit` bytes, as a GPU's memory caps its allocator: weights, optimizer slots, the batch's copies and the
+    activations all count, the allocator's reserved but unused regions do not. Read when TensorFlow starts."""
+    return {ALLOCATOR_LIMIT: str(int(limit))}
+
+
+def allocator_peak(reset: bool = False) -> int | None:
+    """Peak bytes in TensorFlow's CPU allocator since the last reset; None where it keeps no statistics (then it
+    is not oneDNN's and ignores the limit: the data segment cap alone applies)."""
+    try:
+        import tensorflow as tf
+
+        if reset:
+            tf.config.experimental.reset_memory_stats("CPU:0")
+        return int(tf.config.experimental.get_memory_info("CPU:0")["peak"])
+    except Exception:  # noqa: BLE001 - no statistics: an allocator without a limit
+        return None
+
+
+class _Trial:
+    """A loaded, warmed-up model and the cap that every step of this process runs under."""
+
+    def __init__(self, folder: str, device: str, limit: int | None, backend):
+        import keras
+
+        self.device, self.backend, self.sampler = device, backend, _DataPeak()
+        # the parent saved this file from the user's own model a moment ago, into a private temporary folder:
+        # safe_mode=False only lets Lambda layers load (their code is the user's, already running)
+        self.model = keras.saving.load_model(os.path.join(folder, "model.keras"), safe_mode=False)
+        self.inputs = _Inputs(folder)
+        _fit(self.model, *self.inputs.batch(3), 2)  # traced once, with a batch dimension of any size
+        self.state = _state_bytes(self.model)
+        self.allocator = device == "cpu" and bool(limit) and allocator_peak() is not None
+        self.room = None if device != "cpu" or not limit else BACKSTOP * limit if self.allocator else \
+            limit - self.state
+        self.base = _status("VmData") or 0
+        self.fixed = self.step(2, capped=False)["peak_bytes"] - self.state
+        self.base = _status("VmData") or 0  # the data segment cap of every step counts from here
+
+    def step(self, batch: int, capped: bool = True) -> dict:
+        import contextlib
+        import gc
+
+        before = _status("VmData") or 0
+        x, y = self.inputs.batch(batch)
+        data = max(0, (_status("VmData") or 0) - before)  # the batch in numpy is the user's data, not the step's
+        cap = _Cap(self.base + data + self.room) if capped and self.room is not None else contextlib.nullcontext()
+        self.backend.reset_peak(self.device)
+        allocator_peak(reset=self.allocator)
+        fits, error = True, None
+        with self.sampler as peak, cap:
+            try:
+                _fit(self.model, x, y, batch)
+            except BaseException as exc:  # noqa: BLE001 - MemoryError included: the step did not fit
+                fits, error = False, plain_error(exc)
+        del x, y
+        gc.collect()  # the fit's dataset and iterator, before the next step's cap
+        measured = self.backend.peak_bytes(self.device) or (allocator_peak() if self.allocator else None)
+        if measured is None:
+            measured = max(0, peak.peak - self.base - data) + self.state
+        return {"batch_size": batch, "fits": fits, "peak_bytes": measured if fits else None, "error": error}
+
+
+def run(folder: str, device: str, limit: int | None, batches, emit) -> None:
+    """Warm up, emit the ready message, then one result per batch size from `batches` (an iterable; None or 0
+    ends it) until a step does not fit."""
     from cnnlint.probe.runner import load_backend
 
     backend = load_backend(os.environ.get("KERAS_BACKEND") or "tensorflow")  # named: keras is not imported yet
     try:
         backend.setup_trial_device(device, limit)
-        import keras
-
-        # the parent saved this file from the user's own model a moment ago, into a private temporary folder:
-        # safe_mode=False only lets Lambda layers load (their code is the user's, already running)
-        model = keras.saving.load_model(os.path.join(folder, "model.keras"), safe_mode=False)
-        inputs = _Inputs(folder)
-        for warm in (1, 2):
-            model.train_on_batch(*inputs.batch(warm))
+        trial = _Trial(folder, device, limit, backend)
     except Exception as exc:  # noqa: BLE001 - reported to the parent
-        return {"fits": False if backend.is_oom(exc) else None, "error": plain_error(exc), "stage": "start"}
-    state = _state_bytes(model)
-    if batch is None:
-        batch = announce({"ready": True, "state_bytes": state})
+        emit({"fits": False if backend.is_oom(exc) else None, "error": plain_error(exc), "stage": "start"})
+        return
+    emit({"ready": True, "state_bytes": trial.state, "fixed_bytes": trial.fixed})
+    for batch in batches:
         if not batch:
-            return {"fits": None, "error": "no batch size given", "stage": "start"}
-    capped = device == "cpu" and limit
-    if capped and state >= limit:
-        return {"fits": False, "peak_bytes": None, "error": f"the weights and optimizer slots alone need {state} bytes"}
-    import contextlib
-
-    _reset_hwm()
-    backend.reset_peak(device)
-    rss = _status("VmRSS") or 0
-    fits, error = True, None
-    with _DataPeak() as data, _Cap(limit - state) if capped else contextlib.nullcontext():
-        try:
-            model.train_on_batch(*inputs.batch(batch))
-        except BaseException as exc:  # noqa: BLE001 - MemoryError included: the step did not fit
-            fits, error = False, plain_error(exc)
-    peak = backend.peak_bytes(device)
-    if peak is None:
-        peak = max(0, _peak_rss() - rss, data.growth) + state
-    return {"fits": fits, "peak_bytes": peak if fits else None, "error": error, "batch_size": batch}
+            return
+        if trial.room is not None and trial.room <= 0:
+            emit({"batch_size": batch, "fits": False, "peak_bytes": None,
+                  "error": f"the weights and optimizer slots alone need {trial.state} bytes"})
+            return
+        result = trial.step(batch)
+        emit(result)
+        if not result["fits"]:
+            return
 
 
-def _announce(message: dict):
+def _emit(message: dict) -> None:
     print(json.dumps(message), flush=True)
-    line = sys.stdin.readline()
-    return int(line) if line.strip().isdigit() else None
+
+
+def _stdin_batches():
+    for line in sys.stdin:
+        yield int(line) if line.strip().isdigit() else None
+    yield None
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnnlint.probe.trial", description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="a folder with model.keras, data.npz and data.json")
-    parser.add_argument("--batch", type=int, help="the batch size to try (default: read from stdin when ready)")
+    parser.add_argument("--batch", type=int, nargs="+", help="the batch sizes to try, in increasing order "
+                        "(default: read one a line from stdin once ready)")
     parser.add_argument("--limit", type=int, help="memory limit in bytes")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     args = parser.parse_args(argv)
@@ -253,9 +301,10 @@ def main(argv=None) -> int:
     import warnings
 
     warnings.filterwarnings("ignore")
+    if args.device == "cpu" and args.limit:
+        os.environ.update(allocator_env(args.limit))  # before TensorFlow starts
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a trial that crashes under the cap leaves no core file
-    result = run(args.folder, args.device, args.limit, args.batch, announce=_announce)
-    print(json.dumps(result), flush=True)
+    run(args.folder, args.device, args.limit, args.batch or _stdin_batches(), _emit)
     sys.stderr.flush()
     os._exit(0)  # skip TensorFlow's teardown
 
